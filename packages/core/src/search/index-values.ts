@@ -1,0 +1,178 @@
+/**
+ * Derives the search index rows of a resource from its search parameters' FHIRPath
+ * expressions (https://hl7.org/fhir/R4/searchparameter.html). Rows are plain data; the
+ * store writes them to its index tables.
+ */
+import { evalFhirPathTyped, toTypedValue } from '@medplum/core';
+import type { TypedValue } from '@medplum/core';
+import type { Resource } from '@medplum/fhirtypes';
+import { searchParamsFor } from './definitions.js';
+import { parseDateRange } from './dates.js';
+import { normalizeString } from './normalize.js';
+
+export interface StringRow { code: string; value: string; exact: string }
+export interface TokenRow { code: string; system: string | null; value: string | null }
+export interface DateRow { code: string; low: number; high: number }
+export interface ReferenceRow { code: string; targetType: string | null; targetId: string | null; ref: string }
+export interface NumberRow { code: string; value: number }
+export interface QuantityRow { code: string; value: number; system: string | null; unit: string | null }
+export interface UriRow { code: string; value: string }
+
+/** All index rows of one resource, by table. */
+export interface IndexRows {
+  string: StringRow[];
+  token: TokenRow[];
+  date: DateRow[];
+  reference: ReferenceRow[];
+  number: NumberRow[];
+  quantity: QuantityRow[];
+  uri: UriRow[];
+}
+
+const MAX_STRING = 256;
+
+/** Splits a reference such as `Patient/123`, `Patient/123/_history/2` or an absolute URL. */
+export function parseReference(ref: string): { type: string | null; id: string | null } {
+  const m = /(?:^|\/)([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[^/]+)?$/.exec(ref);
+  return m ? { type: m[1] ?? null, id: m[2] ?? null } : { type: null, id: null };
+}
+
+function pushString(rows: StringRow[], code: string, v: unknown): void {
+  if (typeof v !== 'string') return;
+  const value = normalizeString(v).slice(0, MAX_STRING);
+  if (value) rows.push({ code, value, exact: v.slice(0, MAX_STRING) });
+}
+
+function tokenRowsOf(rows: TokenRow[], code: string, tv: TypedValue): void {
+  const v = tv.value as unknown;
+  switch (tv.type) {
+    case 'Coding': {
+      const c = v as { system?: string; code?: string };
+      if (c.code !== undefined || c.system !== undefined) rows.push({ code, system: c.system ?? null, value: c.code ?? null });
+      return;
+    }
+    case 'CodeableConcept': {
+      const cc = v as { coding?: { system?: string; code?: string }[] };
+      for (const c of cc.coding ?? []) {
+        if (c.code !== undefined || c.system !== undefined) rows.push({ code, system: c.system ?? null, value: c.code ?? null });
+      }
+      return;
+    }
+    case 'Identifier': {
+      const id = v as { system?: string; value?: string };
+      if (id.value !== undefined || id.system !== undefined) rows.push({ code, system: id.system ?? null, value: id.value ?? null });
+      return;
+    }
+    case 'ContactPoint': {
+      const cp = v as { system?: string; value?: string };
+      if (cp.value !== undefined) rows.push({ code, system: cp.system ?? null, value: cp.value });
+      return;
+    }
+    case 'boolean':
+      rows.push({ code, system: null, value: v ? 'true' : 'false' });
+      return;
+    default:
+      if (typeof v === 'string' || typeof v === 'number') rows.push({ code, system: null, value: String(v) });
+  }
+}
+
+function dateRowsOf(rows: DateRow[], code: string, tv: TypedValue): void {
+  const v = tv.value as unknown;
+  if (typeof v === 'string') {
+    const r = parseDateRange(v);
+    if (r) rows.push({ code, low: r.low, high: r.high });
+    return;
+  }
+  if (tv.type === 'Period' && v && typeof v === 'object') {
+    const p = v as { start?: string; end?: string };
+    const s = p.start ? parseDateRange(p.start) : undefined;
+    const e = p.end ? parseDateRange(p.end) : undefined;
+    if (s || e) rows.push({ code, low: s ? s.low : -8.64e15, high: e ? e.high : 8.64e15 });
+    return;
+  }
+  if (tv.type === 'Timing' && v && typeof v === 'object') {
+    for (const ev of (v as { event?: string[] }).event ?? []) {
+      const r = parseDateRange(ev);
+      if (r) rows.push({ code, low: r.low, high: r.high });
+    }
+  }
+}
+
+function referenceRowsOf(rows: ReferenceRow[], code: string, tv: TypedValue): void {
+  const v = tv.value as unknown;
+  const ref = typeof v === 'string' ? v : (v as { reference?: string } | undefined)?.reference;
+  if (typeof ref !== 'string' || !ref) return;
+  const { type, id } = parseReference(ref);
+  rows.push({ code, targetType: type, targetId: id, ref });
+}
+
+function quantityRowsOf(rows: QuantityRow[], code: string, tv: TypedValue): void {
+  const q = tv.value as { value?: number; system?: string; code?: string; unit?: string } | undefined;
+  if (!q || typeof q.value !== 'number') return;
+  rows.push({ code, value: q.value, system: q.system ?? null, unit: q.code ?? q.unit ?? null });
+}
+
+function stringRowsOf(rows: StringRow[], code: string, tv: TypedValue): void {
+  const v = tv.value as unknown;
+  if (typeof v === 'string') return pushString(rows, code, v);
+  if (!v || typeof v !== 'object') return;
+  if (tv.type === 'HumanName') {
+    const n = v as { text?: string; family?: string; given?: string[]; prefix?: string[]; suffix?: string[] };
+    pushString(rows, code, n.family);
+    for (const g of n.given ?? []) pushString(rows, code, g);
+    for (const p of n.prefix ?? []) pushString(rows, code, p);
+    for (const s of n.suffix ?? []) pushString(rows, code, s);
+    pushString(rows, code, n.text);
+    return;
+  }
+  if (tv.type === 'Address') {
+    const a = v as Record<string, unknown>;
+    for (const l of (a.line as string[] | undefined) ?? []) pushString(rows, code, l);
+    for (const k of ['city', 'district', 'state', 'postalCode', 'country', 'text']) pushString(rows, code, a[k]);
+  }
+}
+
+/** Computes every index row of `resource` from the definitions of its type. */
+export function extractIndexRows(resource: Resource): IndexRows {
+  const rows: IndexRows = { string: [], token: [], date: [], reference: [], number: [], quantity: [], uri: [] };
+  const params = searchParamsFor(resource.resourceType);
+  const input = [toTypedValue(resource)];
+  for (const def of params.values()) {
+    let values: TypedValue[];
+    try {
+      values = evalFhirPathTyped(def.expression, input);
+    } catch {
+      continue; // an expression that cannot apply to this instance indexes nothing
+    }
+    for (const tv of values) {
+      switch (def.type) {
+        case 'string':
+          stringRowsOf(rows.string, def.code, tv);
+          break;
+        case 'token':
+          tokenRowsOf(rows.token, def.code, tv);
+          break;
+        case 'date':
+          dateRowsOf(rows.date, def.code, tv);
+          break;
+        case 'reference':
+          referenceRowsOf(rows.reference, def.code, tv);
+          break;
+        case 'number':
+          if (typeof tv.value === 'number') rows.number.push({ code: def.code, value: tv.value });
+          break;
+        case 'quantity':
+          quantityRowsOf(rows.quantity, def.code, tv);
+          break;
+        case 'uri':
+          if (typeof tv.value === 'string') rows.uri.push({ code: def.code, value: tv.value });
+          break;
+        default: {
+          const never: never = def.type;
+          throw new Error(`unhandled parameter type ${String(never)}`);
+        }
+      }
+    }
+  }
+  return rows;
+}

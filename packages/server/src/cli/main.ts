@@ -1,0 +1,133 @@
+/**
+ * The `chartroom` command: init, serve, import, demo, and `start` (what `npm start` runs).
+ */
+import { parseArgs } from 'node:util';
+import { existsSync } from 'node:fs';
+import { initDataDir, isDataDir, openDataDir, readKey } from '../data-dir.js';
+import { openStore } from '../store/open-store.js';
+import type { Store } from '../store/open-store.js';
+import { WrongKeyError } from '../store/sqlite-dialect.js';
+import { buildApp } from '../http/app.js';
+import { runImport } from './import-command.js';
+import { runDemo } from './demo-command.js';
+
+const USAGE = `Usage: chartroom <command> [options]
+
+Commands:
+  init   --data DIR [--practice NAME]              create a data directory (encrypted database, key file, config)
+  serve  --data DIR [--port 8080] [--host 127.0.0.1] [--store postgres://…]
+                                                   run a clinic node (or a hub, with --store)
+  import --data DIR [--store postgres://…] PATH…   import FHIR Bundles, resources, NDJSON files or folders
+  demo   --data DIR [--patients N] [--seed S]      load a deterministic demo practice
+  start  [--data DIR]                              first run: init + demo; then serve (what npm start does)
+`;
+
+/** Thrown for a usage mistake: printed without a stack trace. */
+export class UsageError extends Error {}
+
+/** Opens the store for a data directory (or PostgreSQL when `store` is a URL). */
+export async function openNodeStore(data: string, storeUrl?: string): Promise<Store> {
+  if (storeUrl) {
+    if (!/^postgres(ql)?:\/\//.test(storeUrl)) throw new UsageError(`--store must be a postgres:// URL; got "${storeUrl}"`);
+    return openStore({ kind: 'postgres', url: storeUrl });
+  }
+  const dd = openDataDir(data);
+  return openStore({ kind: 'sqlite', file: dd.dbFile, keyHex: readKey(dd) });
+}
+
+async function serve(data: string, opts: { port?: string; host?: string; store?: string }): Promise<number> {
+  const dd = openDataDir(data);
+  const port = Number(opts.port ?? dd.config.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be 0-65535; got "${opts.port ?? ''}"`);
+  const host = opts.host ?? dd.config.host;
+  const store = await openNodeStore(data, opts.store);
+  const app = await buildApp({ repo: store.repo, practiceName: dd.config.practiceName, logger: false });
+  const address = await app.listen({ port, host });
+  const shown = address.replace('127.0.0.1', 'localhost');
+  console.log(`Chartroom node for ${dd.config.practiceName} (${opts.store ? 'PostgreSQL' : 'encrypted SQLite'}) is running at ${shown}`);
+  console.log(`  FHIR API:  ${shown}/fhir/R4/metadata`);
+  console.log(`  Try:       curl '${shown}/fhir/R4/Patient?name=gar&_count=5'`);
+  console.log('Press Ctrl+C to stop.');
+  await new Promise<void>((resolve) => {
+    const stop = (): void => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  console.log('Stopping…');
+  await app.close();
+  await store.close();
+  return 0;
+}
+
+/** Runs the command line; returns the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  process.umask(0o077);
+  const [command, ...rest] = argv;
+  try {
+    const { values, positionals } = parseArgs({
+      args: rest,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        data: { type: 'string' },
+        port: { type: 'string' },
+        host: { type: 'string' },
+        store: { type: 'string' },
+        practice: { type: 'string' },
+        patients: { type: 'string' },
+        seed: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+    if (!command || command === 'help' || command === '--help' || values.help) {
+      console.log(USAGE);
+      return command ? 0 : 1;
+    }
+    const data = values.data;
+    const needData = (): string => {
+      if (!data) throw new UsageError(`chartroom ${command} needs --data DIR`);
+      return data;
+    };
+    switch (command) {
+      case 'init': {
+        const dd = initDataDir(needData(), { practiceName: values.practice });
+        const store = await openNodeStore(dd.dir);
+        await store.close();
+        console.log(`Created data directory ${dd.dir}`);
+        console.log(`  database: ${dd.dbFile} (encrypted)`);
+        console.log(`  key:      ${dd.keyFile} (mode 0600; back it up apart from the database — without it the data cannot be read)`);
+        return 0;
+      }
+      case 'serve':
+        return await serve(needData(), values);
+      case 'import':
+        if (positionals.length === 0) throw new UsageError('chartroom import needs at least one PATH');
+        return await runImport(needData(), positionals, values.store);
+      case 'demo':
+        return await runDemo(needData(), { patients: values.patients, seed: values.seed, store: values.store });
+      case 'start': {
+        const dir = data ?? 'data';
+        if (!isDataDir(dir)) {
+          if (existsSync(dir) && !isDataDir(dir)) console.log(`Using ${dir} for a new data directory.`);
+          initDataDir(dir, { practiceName: 'Riverside Family & Psychiatry (demo)' });
+          console.log(`First run: created data directory ${dir}; loading the demo practice…`);
+          const code = await runDemo(dir, { patients: undefined, seed: undefined, store: undefined });
+          if (code !== 0) return code;
+        }
+        return await serve(dir, { port: values.port, host: values.host });
+      }
+      default:
+        throw new UsageError(`Unknown command "${command}".\n\n${USAGE}`);
+    }
+  } catch (err) {
+    if (err instanceof UsageError || err instanceof WrongKeyError || (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+      console.error(`chartroom: ${(err as Error).message}`);
+      return 2;
+    }
+    if (err instanceof Error && /data directory|Key file|key does not/.test(err.message)) {
+      console.error(`chartroom: ${err.message}`);
+      return 1;
+    }
+    throw err;
+  }
+}

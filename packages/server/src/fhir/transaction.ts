@@ -1,0 +1,237 @@
+/**
+ * `transaction` and `batch` Bundles posted to the base (https://hl7.org/fhir/R4/http.html#transaction).
+ * A transaction is all-or-nothing: `urn:uuid:` references are rewritten to the ids assigned,
+ * conditional references are resolved by search, and any failure stores nothing.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Bundle, BundleEntry, OperationOutcome } from '@medplum/fhirtypes';
+import { OUTCOME_STATUS, OutcomeError, badRequest, isSupportedResourceType, parseSearchRequest, outcomeError } from '@chartroom/core';
+import type { OutcomeKind } from '@chartroom/core';
+import type { FhirRepository } from '../store/fhir-repository.js';
+import { groupParams, handleFhirRequest } from './router.js';
+import type { FhirRequest } from './types.js';
+
+/** Most entries accepted in one Bundle. */
+export const MAX_BUNDLE_ENTRIES = 20_000;
+
+type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
+const ORDER: Record<Method, number> = { DELETE: 0, POST: 1, PUT: 2, GET: 3 };
+
+interface ParsedEntry {
+  index: number;
+  method: Method;
+  url: string;
+  fullUrl: string | undefined;
+  resource: Record<string, unknown> | undefined;
+  ifNoneExist: string | undefined;
+  ifMatch: string | undefined;
+}
+
+function parseEntries(bundle: Bundle): ParsedEntry[] {
+  const entries = bundle.entry ?? [];
+  if (!Array.isArray(entries)) throw badRequest('Bundle.entry must be an array', 'Bundle.entry');
+  if (entries.length > MAX_BUNDLE_ENTRIES) throw badRequest(`A Bundle may hold at most ${MAX_BUNDLE_ENTRIES} entries`, 'Bundle.entry');
+  return entries.map((e: BundleEntry, index) => {
+    const where = `Bundle.entry[${index}]`;
+    if (!e || typeof e !== 'object') throw badRequest(`${where} must be an object`, where);
+    const request = e.request;
+    if (!request || typeof request.method !== 'string' || typeof request.url !== 'string' || !request.url) {
+      throw badRequest(`${where}.request needs a method and a url`, `${where}.request`);
+    }
+    const method = request.method.toUpperCase();
+    if (!(method in ORDER)) throw badRequest(`${where}.request.method ${request.method} is not supported here`, `${where}.request.method`);
+    const resource = e.resource as Record<string, unknown> | undefined;
+    if ((method === 'POST' || method === 'PUT') && (!resource || typeof resource !== 'object')) {
+      throw badRequest(`${where} needs a resource for ${method}`, `${where}.resource`);
+    }
+    return {
+      index,
+      method: method as Method,
+      url: request.url.replace(/^\//, ''),
+      fullUrl: typeof e.fullUrl === 'string' ? e.fullUrl : undefined,
+      resource,
+      ifNoneExist: request.ifNoneExist,
+      ifMatch: request.ifMatch,
+    };
+  });
+}
+
+/** The outcome kind of an error status (inverse of the one status table). */
+function kindOfStatus(status: number): OutcomeKind {
+  const found = (Object.keys(OUTCOME_STATUS) as OutcomeKind[]).find((k) => OUTCOME_STATUS[k] === status);
+  return found ?? 'badRequest';
+}
+
+/** Prefixes the issue expressions of an entry's error with the entry's path. */
+function atEntry(err: unknown, index: number): unknown {
+  if (!(err instanceof OutcomeError)) return err;
+  const prefix = `Bundle.entry[${index}]`;
+  const issue = err.outcome.issue.map((i) => ({
+    ...i,
+    diagnostics: `${prefix}: ${i.diagnostics ?? i.details?.text ?? ''}`,
+    expression: (i.expression ?? [prefix]).map((x) => (x.startsWith('Bundle.') ? x : x.replace(/^[A-Z][A-Za-z]*(\.|$)/, `${prefix}.resource$1`))),
+  }));
+  return new OutcomeError(err.kind, { resourceType: 'OperationOutcome', issue });
+}
+
+/** Walks every `reference` string in a resource and replaces it through `map`. */
+async function rewriteReferences(node: unknown, map: (ref: string) => Promise<string>): Promise<void> {
+  if (Array.isArray(node)) {
+    for (const item of node) await rewriteReferences(item, map);
+    return;
+  }
+  if (!node || typeof node !== 'object') return;
+  const obj = node as Record<string, unknown>;
+  for (const [key, value] of Object.entries(obj)) {
+    if (key === 'reference' && typeof value === 'string') obj[key] = await map(value);
+    else if (key !== 'contained' && typeof value === 'object') await rewriteReferences(value, map);
+  }
+}
+
+async function resolveConditionalReference(repo: FhirRepository, ref: string, strict: boolean): Promise<string> {
+  const q = ref.indexOf('?');
+  const type = ref.slice(0, q);
+  if (!isSupportedResourceType(type)) throw badRequest(`Conditional reference "${ref}" names an unknown type`);
+  const search = parseSearchRequest(type, Object.fromEntries(groupParams(new URLSearchParams(ref.slice(q + 1)))), { strict });
+  search.count = 2;
+  const found = await repo.search(search);
+  if (found.matches.length !== 1) {
+    throw badRequest(`Conditional reference "${ref}" matches ${found.matches.length === 0 ? 'no' : 'more than one'} resource`);
+  }
+  const m = found.matches[0];
+  return m ? `${m.type}/${m.id}` : ref;
+}
+
+/** Processes a transaction or batch Bundle and returns the response Bundle. */
+export async function processBundle(repo: FhirRepository, body: unknown, baseUrl: string, strict: boolean): Promise<Bundle> {
+  const bundle = body as Bundle | undefined;
+  if (!bundle || typeof bundle !== 'object' || bundle.resourceType !== 'Bundle') {
+    throw badRequest('POST to the base takes a Bundle of type transaction or batch', 'resourceType');
+  }
+  if (bundle.type !== 'transaction' && bundle.type !== 'batch') {
+    throw badRequest(`Bundle.type must be transaction or batch; got "${String(bundle.type)}"`, 'Bundle.type');
+  }
+  const entries = parseEntries(bundle);
+  if (bundle.type === 'batch') return processBatch(repo, entries, baseUrl, strict);
+  return repo.withTransaction((tx) => processTransaction(tx, entries, baseUrl, strict));
+}
+
+async function processBatch(repo: FhirRepository, entries: ParsedEntry[], baseUrl: string, strict: boolean): Promise<Bundle> {
+  const out: BundleEntry[] = [];
+  for (const e of entries) {
+    const [path, search] = splitUrl(e.url);
+    const res = await repo.withTransaction((tx) =>
+      handleFhirRequest(
+        { method: e.method, path, query: search, body: e.resource, baseUrl, ifMatch: e.ifMatch, ifNoneExist: e.ifNoneExist, prefer: strict ? 'handling=strict' : undefined },
+        tx,
+      ),
+    );
+    out.push(responseEntry(res.status, res.body, res.raw, res.headers));
+  }
+  return { resourceType: 'Bundle', type: 'batch-response', entry: out };
+}
+
+function splitUrl(url: string): [string, Record<string, string[]>] {
+  const q = url.indexOf('?');
+  if (q < 0) return [url, {}];
+  return [url.slice(0, q), Object.fromEntries(groupParams(new URLSearchParams(url.slice(q + 1))))];
+}
+
+function responseEntry(status: number, body: unknown, raw: boolean | undefined, headers: Record<string, string> | undefined): BundleEntry {
+  const resource = raw && typeof body === 'string' ? (JSON.parse(body) as BundleEntry['resource']) : (body as BundleEntry['resource']);
+  const entry: BundleEntry = { response: { status: String(status) } };
+  if (headers?.location) entry.response!.location = headers.location;
+  if (headers?.etag) entry.response!.etag = headers.etag;
+  if (resource && status >= 400) entry.response!.outcome = resource as never;
+  else if (resource) entry.resource = resource;
+  return entry;
+}
+
+async function processTransaction(tx: FhirRepository, entries: ParsedEntry[], baseUrl: string, strict: boolean): Promise<Bundle> {
+  // 1. Decide the id of every created resource, so references can point at it.
+  const idMap = new Map<string, string>();
+  const created = new Set<string>();
+  const assigned = new Map<number, string>();
+  for (const e of entries) {
+    if (e.method === 'POST') {
+      const type = e.url.split('?')[0] ?? '';
+      if (!isSupportedResourceType(type)) throw atEntry(badRequest(`Unknown resource type "${type}"`, `Bundle.entry[${e.index}].request.url`), e.index);
+      if (e.resource?.resourceType !== type) {
+        throw atEntry(badRequest(`resourceType "${String(e.resource?.resourceType)}" does not match request.url "${e.url}"`, `Bundle.entry[${e.index}].resource.resourceType`), e.index);
+      }
+      const id = randomUUID();
+      assigned.set(e.index, id);
+      if (!e.ifNoneExist) created.add(`${type}/${id}`);
+      if (e.fullUrl) idMap.set(e.fullUrl, `${type}/${id}`);
+    } else if (e.method === 'PUT') {
+      const [type, id] = e.url.split('/');
+      if (!type || !id || e.url.includes('?')) throw atEntry(badRequest(`PUT needs request.url Type/id; got "${e.url}"`, `Bundle.entry[${e.index}].request.url`), e.index);
+      created.add(`${type}/${id}`);
+      if (e.fullUrl) idMap.set(e.fullUrl, `${type}/${id}`);
+    }
+  }
+  // 2. Conditional creates that match an existing resource point their fullUrl at it.
+  const results = new Map<number, BundleEntry>();
+  const ordered = [...entries].sort((a, b) => ORDER[a.method] - ORDER[b.method] || a.index - b.index);
+  for (const e of ordered) {
+    if (e.method !== 'POST' || !e.ifNoneExist || !e.resource) continue;
+    try {
+      const type = e.resource.resourceType as string;
+      const query = Object.fromEntries(groupParams(new URLSearchParams(e.ifNoneExist.replace(/^[A-Za-z]+\?/, ''))));
+      const search = parseSearchRequest(type, query, { strict });
+      search.count = 2;
+      const found = await tx.search(search);
+      if (found.matches.length > 1) throw outcomeError('preconditionFailed', `If-None-Exist "${e.ifNoneExist}" matches more than one ${type}`);
+      const match = found.matches[0];
+      if (match) {
+        if (e.fullUrl) idMap.set(e.fullUrl, `${match.type}/${match.id}`);
+        results.set(e.index, { response: { status: '200', location: `${match.type}/${match.id}/_history/${match.rev}`, etag: `W/"${match.rev}"` } });
+      } else {
+        created.add(`${type}/${assigned.get(e.index) ?? ''}`);
+      }
+    } catch (err) {
+      throw atEntry(err, e.index);
+    }
+  }
+  // 3. Rewrite references, then write in the order the specification gives.
+  const exists = new Map<string, boolean>();
+  for (const e of ordered) {
+    if (results.has(e.index)) continue;
+    try {
+      if (e.resource) {
+        await rewriteReferences(e.resource, async (ref) => {
+          const mapped = idMap.get(ref);
+          if (mapped) return mapped;
+          if (ref.startsWith('urn:uuid:') || ref.startsWith('urn:oid:')) throw badRequest(`Reference "${ref}" points at no entry of this transaction`);
+          if (/^[A-Z][A-Za-z]+\?/.test(ref)) return resolveConditionalReference(tx, ref, strict);
+          const m = /^([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})$/.exec(ref);
+          if (m && !created.has(ref)) {
+            let ok = exists.get(ref);
+            if (ok === undefined) {
+              const cur = await tx.readCurrent(m[1] ?? '', m[2] ?? '');
+              ok = cur !== undefined && !cur.deleted;
+              exists.set(ref, ok);
+            }
+            if (!ok) throw badRequest(`Reference "${ref}" points at a resource that does not exist`);
+          }
+          return ref;
+        });
+      }
+      let entry: BundleEntry;
+      if (e.method === 'POST') {
+        const v = await tx.create({ ...e.resource, id: undefined }, { id: assigned.get(e.index) });
+        entry = { response: { status: '201', location: `${v.type}/${v.id}/_history/${v.rev}`, etag: `W/"${v.rev}"`, lastModified: new Date(v.lastUpdated).toISOString() } };
+      } else {
+        const [path, query] = splitUrl(e.url);
+        const req: FhirRequest = { method: e.method, path, query, body: e.resource, baseUrl, ifMatch: e.ifMatch, prefer: strict ? 'handling=strict' : undefined };
+        const res = await handleFhirRequest(req, tx);
+        if (res.status >= 400) throw new OutcomeError(kindOfStatus(res.status), res.body as OperationOutcome);
+        entry = responseEntry(res.status, res.body, res.raw, res.headers);
+      }
+      results.set(e.index, entry);
+    } catch (err) {
+      throw atEntry(err, e.index);
+    }
+  }
+  return { resourceType: 'Bundle', type: 'transaction-response', entry: entries.map((e) => results.get(e.index) ?? { response: { status: '500' } }) };
+}

@@ -1,0 +1,28 @@
+/**
+ * The transport-free request and response of the FHIR router. HTTP adapters build a
+ * {@link FhirRequest} and send the {@link FhirResponse}; nothing here knows Fastify.
+ */
+import type { QueryParams } from '@chartroom/core';
+
+export interface FhirRequest {
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH' | 'HEAD';
+  /** Path below the FHIR base, without leading slash, e.g. `Patient/123/_history/2`. */
+  path: string;
+  query: QueryParams;
+  body?: unknown;
+  /** Absolute base URL of the FHIR endpoint, used in Location headers and fullUrls. */
+  baseUrl: string;
+  ifMatch?: string | undefined;
+  ifNoneExist?: string | undefined;
+  ifNoneMatch?: string | undefined;
+  prefer?: string | undefined;
+}
+
+export interface FhirResponse {
+  status: number;
+  /** A resource object, or resource JSON already serialised. */
+  body?: unknown;
+  /** True when `body` is a string holding JSON. */
+  raw?: boolean;
+  headers?: Record<string, string>;
+}

@@ -1,0 +1,129 @@
+/**
+ * The HTTP face of a node (Fastify): a thin adapter from HTTP to the transport-free FHIR
+ * router, one error handler, and the web app's static page. `buildApp` never listens.
+ */
+import Fastify from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { OutcomeError, outcomeError } from '@chartroom/core';
+import type { QueryParams } from '@chartroom/core';
+import type { FhirRepository } from '../store/fhir-repository.js';
+import { handleFhirRequest } from '../fhir/router.js';
+import type { FhirRequest } from '../fhir/types.js';
+import { webIndexHtml } from './web-page.js';
+
+export interface AppConfig {
+  repo: FhirRepository;
+  /** Largest request body in bytes (default 32 MiB, enough for large transaction Bundles). */
+  bodyLimit?: number;
+  /** Log requests (default off: the CLI turns it on). */
+  logger?: boolean;
+  /** Practice name shown on the start page. */
+  practiceName?: string;
+}
+
+export const FHIR_BASE = '/fhir/R4';
+const FHIR_JSON = 'application/fhir+json; charset=utf-8';
+const JSON_TYPES = ['application/json', 'application/fhir+json', 'application/json-patch+json'];
+
+function sendOutcome(reply: FastifyReply, err: OutcomeError): FastifyReply {
+  return reply.code(err.status).header('content-type', FHIR_JSON).header('cache-control', 'no-store').send(JSON.stringify(err.outcome));
+}
+
+function header(req: FastifyRequest, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/** The absolute FHIR base URL as the client sees it. */
+function baseUrl(req: FastifyRequest): string {
+  return `${req.protocol}://${req.headers.host ?? 'localhost'}${FHIR_BASE}`;
+}
+
+/** Builds the Fastify app for a node without listening. */
+export async function buildApp(config: AppConfig): Promise<FastifyInstance> {
+  const bodyLimit = config.bodyLimit ?? 32 * 1024 * 1024;
+  const app = Fastify({ logger: config.logger ?? false, bodyLimit, routerOptions: { ignoreTrailingSlash: true, maxParamLength: 1000 } });
+
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser(JSON_TYPES, { parseAs: 'string' }, (_req, body, done) => {
+    const text = body as string;
+    if (text.trim() === '') return done(null, undefined);
+    try {
+      done(null, JSON.parse(text));
+    } catch (err) {
+      done(outcomeError('badRequest', `The body is not valid JSON: ${(err as Error).message}`), undefined);
+    }
+  });
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
+    const params: QueryParams = {};
+    for (const [k, v] of new URLSearchParams(body as string)) {
+      const cur = params[k];
+      params[k] = cur === undefined ? v : Array.isArray(cur) ? [...cur, v] : [cur, v];
+    }
+    done(null, params);
+  });
+  app.addContentTypeParser('*', (req, _payload, done) => {
+    const type = req.headers['content-type'] ?? '';
+    done(
+      outcomeError(
+        'unsupportedMediaType',
+        `Content-Type "${type}" is not supported: Chartroom accepts FHIR JSON (application/fhir+json or application/json)${/xml/i.test(type) ? '; XML is not supported' : ''}`,
+      ),
+      undefined,
+    );
+  });
+
+  app.setErrorHandler((err: unknown, req, reply) => {
+    if (err instanceof OutcomeError) return sendOutcome(reply, err);
+    const e = err as { statusCode?: number; code?: string; message?: string };
+    if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || e.statusCode === 413) {
+      return sendOutcome(reply, outcomeError('tooLarge', `The body is larger than the limit of ${bodyLimit} bytes`));
+    }
+    if (e.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || e.statusCode === 415) {
+      return sendOutcome(reply, outcomeError('unsupportedMediaType', 'Chartroom accepts FHIR JSON (application/fhir+json or application/json)'));
+    }
+    if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
+      return sendOutcome(reply, outcomeError('badRequest', e.message ?? 'Bad request'));
+    }
+    req.log.error({ err }, 'unhandled error');
+    return sendOutcome(reply, outcomeError('serverError', 'Internal error; the request was not completed and nothing was changed'));
+  });
+
+  app.setNotFoundHandler((req, reply) => sendOutcome(reply, outcomeError('notFound', `No route for ${req.method} ${req.url}`)));
+
+  const fhir = async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
+    const url = req.url;
+    const q = url.indexOf('?');
+    const path = decodeURIComponent((q >= 0 ? url.slice(0, q) : url).slice(FHIR_BASE.length));
+    const accept = header(req, 'accept') ?? '';
+    if (/xml/i.test(accept) && !/json|\*\/\*/i.test(accept)) {
+      return sendOutcome(reply, outcomeError('unsupportedMediaType', 'Chartroom answers in FHIR JSON only; XML is not supported'));
+    }
+    const fr: FhirRequest = {
+      method: req.method as FhirRequest['method'],
+      path,
+      query: req.query as QueryParams,
+      body: req.body,
+      baseUrl: baseUrl(req),
+      ifMatch: header(req, 'if-match'),
+      ifNoneExist: header(req, 'if-none-exist'),
+      ifNoneMatch: header(req, 'if-none-match'),
+      prefer: header(req, 'prefer'),
+    };
+    if ((fr.method === 'POST' || fr.method === 'PUT') && fr.body === undefined && !path.endsWith('_search') && !path.includes('$')) {
+      return sendOutcome(reply, outcomeError('badRequest', 'The request needs a JSON body'));
+    }
+    const res = await handleFhirRequest(fr, config.repo);
+    reply.code(res.status).header('content-type', FHIR_JSON).header('cache-control', 'no-store');
+    for (const [k, v] of Object.entries(res.headers ?? {})) reply.header(k, v);
+    if (res.body === undefined) return reply.send();
+    return reply.send(res.raw ? (res.body as string) : JSON.stringify(res.body));
+  };
+  app.route({ method: ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD'], url: `${FHIR_BASE}`, handler: fhir });
+  app.route({ method: ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD'], url: `${FHIR_BASE}/*`, handler: fhir });
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  const page = webIndexHtml(config.practiceName ?? 'Chartroom');
+  app.get('/', async (_req, reply) => reply.header('content-type', 'text/html; charset=utf-8').send(page));
+  return app;
+}

@@ -1,0 +1,418 @@
+/**
+ * The chart store: versioned FHIR resources, their revision trees, the change log and the
+ * search indexes, on any {@link StoreDialect}. Every write validates the resource against
+ * the R4 StructureDefinitions and runs in one transaction.
+ * See https://hl7.org/fhir/R4/http.html
+ */
+import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
+import { validateResource, OperationOutcomeError } from '@medplum/core';
+import type { Resource } from '@medplum/fhirtypes';
+import {
+  OutcomeError,
+  badRequest,
+  computeRevision,
+  extractIndexRows,
+  generationOf,
+  gone,
+  isSupportedResourceType,
+  notFound,
+  preconditionFailed,
+  searchParamsFor,
+} from '@chartroom/core';
+import type { IncludeSpec, IndexRows, RevisionId, SearchRequest } from '@chartroom/core';
+import type { StoreDialect } from './dialect.js';
+import { INDEX_TABLES } from './schema.js';
+import type { ChartDatabase } from './schema.js';
+import { searchOrderBy, searchWhere } from './search-sql.js';
+
+/** One stored version of a resource, with its JSON exactly as served. */
+export interface StoredVersion {
+  type: string;
+  id: string;
+  rev: RevisionId;
+  deleted: boolean;
+  lastUpdated: number;
+  json: string;
+}
+
+/** The result of a search: matches in order, included resources, and the total when asked. */
+export interface SearchResult {
+  matches: StoredVersion[];
+  included: StoredVersion[];
+  total: number | undefined;
+  hasMore: boolean;
+}
+
+export interface Clock {
+  now(): number;
+}
+
+export interface RepositoryOptions {
+  clock?: Clock;
+  newId?: () => string;
+}
+
+const ID_PATTERN = /^[A-Za-z0-9\-.]{1,64}$/;
+
+interface CurrentRow {
+  rk: number;
+  rev: string;
+  deleted: number;
+}
+
+type Db = Kysely<ChartDatabase> | Transaction<ChartDatabase>;
+
+/** Validates a resource for writing; a failure is a 400 whose issues point at the bad elements. */
+export function validateForWrite(resource: unknown): Resource {
+  if (typeof resource !== 'object' || resource === null || Array.isArray(resource)) {
+    throw badRequest('The body must be a FHIR resource (a JSON object)');
+  }
+  const r = resource as Resource;
+  if (typeof r.resourceType !== 'string' || !r.resourceType) throw badRequest('Missing resourceType', 'resourceType');
+  if (!isSupportedResourceType(r.resourceType)) throw badRequest(`Unknown resource type "${r.resourceType}"`, 'resourceType');
+  if (r.id !== undefined && (typeof r.id !== 'string' || !ID_PATTERN.test(r.id))) {
+    throw badRequest('id must be 1-64 characters of A-Z, a-z, 0-9, "-" and "."', `${r.resourceType}.id`);
+  }
+  try {
+    validateResource(r);
+  } catch (err) {
+    if (err instanceof OperationOutcomeError) {
+      throw new OutcomeError('badRequest', {
+        resourceType: 'OperationOutcome',
+        issue: err.outcome.issue.map((i) => ({ ...i, diagnostics: i.diagnostics ?? i.details?.text })),
+      });
+    }
+    throw err;
+  }
+  return r;
+}
+
+function toVersion(row: { type: string; id: string; rev: string; deleted: number; last_updated: number; content: string }): StoredVersion {
+  return {
+    type: row.type,
+    id: row.id,
+    rev: row.rev as RevisionId,
+    deleted: row.deleted === 1,
+    lastUpdated: row.last_updated,
+    json: row.content,
+  };
+}
+
+/** The versioned FHIR store over one database connection or transaction. */
+export class FhirRepository {
+  private readonly clock: Clock;
+  private readonly newId: () => string;
+
+  constructor(
+    readonly dialect: StoreDialect,
+    private readonly db: Db = dialect.db,
+    options: RepositoryOptions = {},
+    private readonly inTransaction = false,
+  ) {
+    this.clock = options.clock ?? { now: () => Date.now() };
+    this.newId = options.newId ?? randomUUID;
+    this.options = options;
+  }
+
+  private readonly options: RepositoryOptions;
+
+  /** Runs `fn` in one transaction with a repository bound to it; nested calls join the outer one. */
+  async withTransaction<T>(fn: (repo: FhirRepository) => Promise<T>): Promise<T> {
+    if (this.inTransaction) return fn(this);
+    return this.dialect.db.transaction().execute((tx) => fn(new FhirRepository(this.dialect, tx, this.options, true)));
+  }
+
+  /** The current version of a resource; 404 when unknown, 410 when deleted. */
+  async read(type: string, id: string): Promise<StoredVersion> {
+    const row = await this.db
+      .selectFrom('resources')
+      .select(['type', 'id', 'rev', 'deleted', 'last_updated', 'content'])
+      .where('type', '=', type)
+      .where('id', '=', id)
+      .executeTakeFirst();
+    if (!row) throw notFound(`${type}/${id} not found`);
+    if (row.deleted) throw gone(`${type}/${id} was deleted`);
+    return toVersion(row);
+  }
+
+  /** The current version or undefined, deleted versions included. */
+  async readCurrent(type: string, id: string): Promise<StoredVersion | undefined> {
+    const row = await this.db
+      .selectFrom('resources')
+      .select(['type', 'id', 'rev', 'deleted', 'last_updated', 'content'])
+      .where('type', '=', type)
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return row ? toVersion(row) : undefined;
+  }
+
+  /** One version by its revision id (https://hl7.org/fhir/R4/http.html#vread). */
+  async vread(type: string, id: string, rev: string): Promise<StoredVersion> {
+    const row = await this.db
+      .selectFrom('revisions as v')
+      .innerJoin('resources as r', 'r.rk', 'v.rk')
+      .select(['r.type', 'r.id', 'v.rev', 'v.deleted', 'v.last_updated', 'v.content'])
+      .where('r.type', '=', type)
+      .where('r.id', '=', id)
+      .where('v.rev', '=', rev)
+      .executeTakeFirst();
+    if (!row) throw notFound(`${type}/${id}/_history/${rev} not found`);
+    if (row.deleted) throw gone(`${type}/${id}/_history/${rev} is a deletion`);
+    return toVersion(row);
+  }
+
+  private async current(db: Db, type: string, id: string): Promise<CurrentRow | undefined> {
+    let q = db.selectFrom('resources').select(['rk', 'rev', 'deleted']).where('type', '=', type).where('id', '=', id);
+    if (this.dialect.supportsForUpdate) q = q.forUpdate();
+    return q.executeTakeFirst();
+  }
+
+  /** Creates a resource with a server-assigned id (or `id` when given by a trusted caller). */
+  async create(input: unknown, opts: { id?: string } = {}): Promise<StoredVersion> {
+    const resource = validateForWrite(input);
+    const id = opts.id ?? this.newId();
+    return this.withTransaction(async (repo) => {
+      const existing = await repo.current(repo.db, resource.resourceType, id);
+      if (existing) throw badRequest(`${resource.resourceType}/${id} already exists`);
+      return repo.writeRevision(undefined, resource.resourceType, id, resource);
+    });
+  }
+
+  /**
+   * Updates (or creates, with the client's id) a resource. `ifMatch` is a version id or
+   * ETag; a mismatch is a 412. Returns whether it was created.
+   */
+  async update(input: unknown, opts: { ifMatch?: string } = {}): Promise<{ version: StoredVersion; created: boolean }> {
+    const resource = validateForWrite(input);
+    if (!resource.id) throw badRequest('Resource id is required for an update', `${resource.resourceType}.id`);
+    const id = resource.id;
+    return this.withTransaction(async (repo) => {
+      const existing = await repo.current(repo.db, resource.resourceType, id);
+      if (opts.ifMatch !== undefined) {
+        const wanted = opts.ifMatch.replace(/^W\//, '').replace(/^"|"$/g, '');
+        if (!existing || existing.rev !== wanted) {
+          throw preconditionFailed(
+            `If-Match ${opts.ifMatch} does not match the current version ${existing ? existing.rev : '(none)'} of ${resource.resourceType}/${id}`,
+          );
+        }
+      }
+      const version = await repo.writeRevision(existing, resource.resourceType, id, resource);
+      return { version, created: !existing || existing.deleted === 1 };
+    });
+  }
+
+  /** Deletes a resource by writing a tombstone revision; false when it was already deleted. */
+  async delete(type: string, id: string): Promise<boolean> {
+    if (!isSupportedResourceType(type)) throw badRequest(`Unknown resource type "${type}"`);
+    return this.withTransaction(async (repo) => {
+      const existing = await repo.current(repo.db, type, id);
+      if (!existing) throw notFound(`${type}/${id} not found`);
+      if (existing.deleted) return false;
+      await repo.writeRevision(existing, type, id, undefined);
+      return true;
+    });
+  }
+
+  /** Writes one new revision as a child of the current one; `resource` undefined writes a tombstone. */
+  private async writeRevision(current: CurrentRow | undefined, type: string, id: string, resource: Resource | undefined): Promise<StoredVersion> {
+    const db = this.db;
+    const now = this.clock.now();
+    const deleted = resource === undefined;
+    const parent = current?.rev as RevisionId | undefined;
+    const body: Resource = deleted ? ({ resourceType: type, id } as Resource) : ({ ...resource, id } as Resource);
+    const rev = computeRevision(parent, body, deleted);
+    body.meta = { ...body.meta, versionId: rev, lastUpdated: new Date(now).toISOString() };
+    const json = JSON.stringify(body);
+    const del = deleted ? 1 : 0;
+
+    let rk: number;
+    if (current) {
+      rk = current.rk;
+    } else {
+      const inserted = await db
+        .insertInto('resources')
+        .values({ type, id, rev, deleted: del, last_updated: now, seq: 0, content: json })
+        .returning('rk')
+        .executeTakeFirstOrThrow();
+      rk = inserted.rk;
+    }
+    const change = await db.insertInto('changes').values({ rk, type, id, rev, deleted: del }).returning('seq').executeTakeFirstOrThrow();
+    const seq = change.seq;
+    await db.updateTable('resources').set({ rev, deleted: del, last_updated: now, seq, content: json }).where('rk', '=', rk).execute();
+    if (parent) {
+      await db.updateTable('revisions').set({ leaf: 0 }).where('rk', '=', rk).where('rev', '=', parent).execute();
+    }
+    await db
+      .insertInto('revisions')
+      .values({ rk, rev, parent_rev: parent ?? null, generation: generationOf(rev), deleted: del, leaf: 1, last_updated: now, seq, content: json })
+      .execute();
+    if (current) await this.deleteIndexRows(rk);
+    if (!deleted) await this.insertIndexRows(rk, type, extractIndexRows(body));
+    return { type, id, rev, deleted, lastUpdated: now, json };
+  }
+
+  private async deleteIndexRows(rk: number): Promise<void> {
+    for (const table of Object.values(INDEX_TABLES)) {
+      await this.db.deleteFrom(table).where('rk', '=', rk).execute();
+    }
+  }
+
+  private async insertIndexRows(rk: number, type: string, rows: IndexRows): Promise<void> {
+    const db = this.db;
+    const base = { rk, type };
+    if (rows.string.length) await db.insertInto('sp_string').values(rows.string.map((r) => ({ ...base, ...r }))).execute();
+    if (rows.token.length) await db.insertInto('sp_token').values(rows.token.map((r) => ({ ...base, ...r }))).execute();
+    if (rows.date.length) await db.insertInto('sp_date').values(rows.date.map((r) => ({ ...base, ...r }))).execute();
+    if (rows.reference.length) {
+      await db
+        .insertInto('sp_reference')
+        .values(rows.reference.map((r) => ({ ...base, code: r.code, target_type: r.targetType, target_id: r.targetId, ref: r.ref })))
+        .execute();
+    }
+    if (rows.number.length) await db.insertInto('sp_number').values(rows.number.map((r) => ({ ...base, ...r }))).execute();
+    if (rows.quantity.length) await db.insertInto('sp_quantity').values(rows.quantity.map((r) => ({ ...base, ...r }))).execute();
+    if (rows.uri.length) await db.insertInto('sp_uri').values(rows.uri.map((r) => ({ ...base, ...r }))).execute();
+  }
+
+  /**
+   * History of one resource, a type, or the whole store, newest first
+   * (https://hl7.org/fhir/R4/http.html#history).
+   */
+  async history(opts: { type?: string; id?: string; since?: number; count: number; offset: number }): Promise<{ versions: StoredVersion[]; hasMore: boolean }> {
+    let q = this.db
+      .selectFrom('revisions as v')
+      .innerJoin('resources as r', 'r.rk', 'v.rk')
+      .select(['r.type', 'r.id', 'v.rev', 'v.deleted', 'v.last_updated', 'v.content']);
+    if (opts.type) q = q.where('r.type', '=', opts.type);
+    if (opts.id) q = q.where('r.id', '=', opts.id);
+    if (opts.since !== undefined) q = q.where('v.last_updated', '>=', opts.since);
+    const rows = await q.orderBy('v.seq', 'desc').limit(opts.count + 1).offset(opts.offset).execute();
+    if (opts.id && rows.length === 0 && opts.offset === 0) {
+      const exists = await this.readCurrent(opts.type ?? '', opts.id);
+      if (!exists) throw notFound(`${opts.type ?? ''}/${opts.id} not found`);
+    }
+    return { versions: rows.slice(0, opts.count).map(toVersion), hasMore: rows.length > opts.count };
+  }
+
+  /** Runs a parsed search (https://hl7.org/fhir/R4/search.html). */
+  async search(req: SearchRequest): Promise<SearchResult> {
+    const now = this.clock.now();
+    const where = searchWhere(req, now);
+    let total: number | undefined;
+    if (req.summaryCount || req.total !== 'none') {
+      const c = await sql<{ n: number | string }>`SELECT count(*) AS n FROM resources r WHERE ${where}`.execute(this.db);
+      total = Number(c.rows[0]?.n ?? 0);
+    }
+    if (req.summaryCount || req.count === 0) return { matches: [], included: [], total, hasMore: false };
+    const rows = await sql<{ rk: number; type: string; id: string; rev: string; deleted: number; last_updated: number; content: string }>`
+      SELECT r.rk, r.type, r.id, r.rev, r.deleted, r.last_updated, r.content FROM resources r
+      WHERE ${where} ORDER BY ${searchOrderBy(req)} LIMIT ${req.count + 1} OFFSET ${req.offset}`.execute(this.db);
+    const page = rows.rows.slice(0, req.count);
+    const matches = page.map(toVersion);
+    const included = await this.includes(req, page.map((r) => ({ rk: r.rk, type: r.type, id: r.id })));
+    return { matches, included, total, hasMore: rows.rows.length > req.count };
+  }
+
+  private async includes(req: SearchRequest, page: { rk: number; type: string; id: string }[]): Promise<StoredVersion[]> {
+    if (page.length === 0 || (req.include.length === 0 && req.revinclude.length === 0)) return [];
+    const seen = new Set(page.map((p) => `${p.type}/${p.id}`));
+    const out: StoredVersion[] = [];
+    const add = (rows: StoredVersion[]): { rk: number; type: string; id: string }[] => {
+      const added: { rk: number; type: string; id: string }[] = [];
+      for (const r of rows as (StoredVersion & { rk: number })[]) {
+        const key = `${r.type}/${r.id}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        out.push(r);
+        added.push({ rk: r.rk, type: r.type, id: r.id });
+      }
+      return added;
+    };
+    let frontier = page;
+    for (let depth = 0; depth < 4 && frontier.length; depth++) {
+      const next: { rk: number; type: string; id: string }[] = [];
+      for (const inc of req.include) {
+        if (depth > 0 && !inc.iterate) continue;
+        const sources = frontier.filter((p) => p.type === inc.sourceType);
+        if (sources.length) next.push(...add(await this.forwardIncludes(inc, sources.map((s) => s.rk))));
+      }
+      for (const inc of req.revinclude) {
+        if (depth > 0 && !inc.iterate) continue;
+        next.push(...add(await this.reverseIncludes(inc, frontier)));
+      }
+      frontier = next;
+    }
+    return out;
+  }
+
+  private async forwardIncludes(inc: IncludeSpec, rks: number[]): Promise<StoredVersion[]> {
+    let q = this.db
+      .selectFrom('sp_reference as s')
+      .innerJoin('resources as r', (j) => j.onRef('r.type', '=', 's.target_type').onRef('r.id', '=', 's.target_id'))
+      .select(['r.rk', 'r.type', 'r.id', 'r.rev', 'r.deleted', 'r.last_updated', 'r.content'])
+      .where('s.rk', 'in', rks)
+      .where('r.deleted', '=', 0);
+    if (inc.code !== '*') q = q.where('s.code', '=', inc.code);
+    if (inc.targetType) q = q.where('s.target_type', '=', inc.targetType);
+    const rows = await q.execute();
+    return rows.map((r) => ({ ...toVersion(r), rk: r.rk }));
+  }
+
+  private async reverseIncludes(inc: IncludeSpec, targets: { type: string; id: string }[]): Promise<StoredVersion[]> {
+    const ids = targets.filter((t) => !inc.targetType || t.type === inc.targetType);
+    if (!ids.length) return [];
+    let q = this.db
+      .selectFrom('sp_reference as s')
+      .innerJoin('resources as r', 'r.rk', 's.rk')
+      .select(['r.rk', 'r.type', 'r.id', 'r.rev', 'r.deleted', 'r.last_updated', 'r.content'])
+      .where('s.type', '=', inc.sourceType)
+      .where('s.target_id', 'in', [...new Set(ids.map((t) => t.id))])
+      .where('s.target_type', 'in', [...new Set(ids.map((t) => t.type))])
+      .where('r.deleted', '=', 0);
+    if (inc.code !== '*') q = q.where('s.code', '=', inc.code);
+    const rows = await q.execute();
+    return rows.map((r) => ({ ...toVersion(r), rk: r.rk }));
+  }
+
+  /**
+   * Every current resource in a patient's compartment: the patient and each resource whose
+   * reference parameters point at it (https://hl7.org/fhir/R4/patient-operation-everything.html).
+   */
+  async patientEverything(id: string, opts: { since?: number; count?: number } = {}): Promise<StoredVersion[]> {
+    const patient = await this.read('Patient', id);
+    let q = this.db
+      .selectFrom('resources as r')
+      .select(['r.type', 'r.id', 'r.rev', 'r.deleted', 'r.last_updated', 'r.content'])
+      .where('r.rk', 'in', (eb) =>
+        eb.selectFrom('sp_reference as s').select('s.rk').where('s.target_id', '=', id).where('s.target_type', '=', 'Patient'),
+      )
+      .where('r.deleted', '=', 0);
+    if (opts.since !== undefined) q = q.where('r.last_updated', '>=', opts.since);
+    const rows = await q.orderBy('r.rk').limit(opts.count ?? 100_000).execute();
+    return [patient, ...rows.map(toVersion).filter((v) => !(v.type === 'Patient' && v.id === id))];
+  }
+
+  /** The highest change sequence, for the change feed. */
+  async lastSeq(): Promise<number> {
+    const row = await this.db.selectFrom('changes').select((eb) => eb.fn.max('seq').as('seq')).executeTakeFirst();
+    return Number(row?.seq ?? 0);
+  }
+
+  /** Counts current (non-deleted) resources by type. */
+  async countByType(): Promise<Record<string, number>> {
+    const rows = await this.db
+      .selectFrom('resources')
+      .select(['type', (eb) => eb.fn.countAll<number>().as('n')])
+      .where('deleted', '=', 0)
+      .groupBy('type')
+      .execute();
+    return Object.fromEntries(rows.map((r) => [r.type, Number(r.n)]));
+  }
+
+  /** True when a reference parameter `code` exists on `type` (for reference checks). */
+  static hasSearchParam(type: string, code: string): boolean {
+    return searchParamsFor(type).has(code);
+  }
+}

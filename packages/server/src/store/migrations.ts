@@ -1,0 +1,93 @@
+/**
+ * Versioned schema migrations, run at every start; Kysely records which ran, so running
+ * them again changes nothing.
+ */
+import { Migrator, sql } from 'kysely';
+import type { Kysely, Migration, MigrationProvider } from 'kysely';
+import type { StoreDialect } from './dialect.js';
+
+function initial(d: StoreDialect): Migration {
+  return {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable('resources')
+        .addColumn('rk', d.autoIncrementType, (c) => d.autoIncrement(c.primaryKey()))
+        .addColumn('type', 'text', (c) => d.binaryText(c.notNull()))
+        .addColumn('id', 'text', (c) => d.binaryText(c.notNull()))
+        .addColumn('rev', 'text', (c) => c.notNull())
+        .addColumn('deleted', 'integer', (c) => c.notNull())
+        .addColumn('last_updated', 'bigint', (c) => c.notNull())
+        .addColumn('seq', 'bigint', (c) => c.notNull())
+        .addColumn('content', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('resources_type_id').on('resources').columns(['type', 'id']).unique().execute();
+      await db.schema.createIndex('resources_type_updated').on('resources').columns(['type', 'last_updated']).execute();
+
+      await db.schema
+        .createTable('revisions')
+        .addColumn('rk', 'bigint', (c) => c.notNull())
+        .addColumn('rev', 'text', (c) => c.notNull())
+        .addColumn('parent_rev', 'text')
+        .addColumn('generation', 'integer', (c) => c.notNull())
+        .addColumn('deleted', 'integer', (c) => c.notNull())
+        .addColumn('leaf', 'integer', (c) => c.notNull())
+        .addColumn('last_updated', 'bigint', (c) => c.notNull())
+        .addColumn('seq', 'bigint', (c) => c.notNull())
+        .addColumn('content', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('revisions_pk', ['rk', 'rev'])
+        .execute();
+      await db.schema.createIndex('revisions_seq').on('revisions').column('seq').execute();
+
+      await db.schema
+        .createTable('changes')
+        .addColumn('seq', d.autoIncrementType, (c) => d.autoIncrement(c.primaryKey()))
+        .addColumn('rk', 'bigint', (c) => c.notNull())
+        .addColumn('type', 'text', (c) => c.notNull())
+        .addColumn('id', 'text', (c) => c.notNull())
+        .addColumn('rev', 'text', (c) => c.notNull())
+        .addColumn('deleted', 'integer', (c) => c.notNull())
+        .execute();
+
+      const indexTable = async (name: string, cols: [string, 'text' | 'bigint' | 'double precision', boolean][], lookup: string[]): Promise<void> => {
+        let t = db.schema
+          .createTable(name)
+          .addColumn('rk', 'bigint', (c) => c.notNull())
+          .addColumn('type', 'text', (c) => d.binaryText(c.notNull()))
+          .addColumn('code', 'text', (c) => d.binaryText(c.notNull()));
+        for (const [col, type, notNull] of cols) {
+          t = t.addColumn(col, type, (c) => {
+            const b = type === 'text' ? d.binaryText(c) : c;
+            return notNull ? b.notNull() : b;
+          });
+        }
+        await t.execute();
+        await db.schema.createIndex(`${name}_lookup`).on(name).columns(['type', 'code', ...lookup, 'rk']).execute();
+        await db.schema.createIndex(`${name}_rk`).on(name).columns(['rk', 'code']).execute();
+      };
+      await indexTable('sp_string', [['value', 'text', true], ['exact', 'text', true]], ['value']);
+      await indexTable('sp_token', [['system', 'text', false], ['value', 'text', false]], ['value', 'system']);
+      await indexTable('sp_date', [['low', 'bigint', true], ['high', 'bigint', true]], ['low', 'high']);
+      await indexTable('sp_reference', [['target_type', 'text', false], ['target_id', 'text', false], ['ref', 'text', true]], ['target_id', 'target_type']);
+      await indexTable('sp_number', [['value', 'double precision', true]], ['value']);
+      await indexTable('sp_quantity', [['value', 'double precision', true], ['system', 'text', false], ['unit', 'text', false]], ['value']);
+      await indexTable('sp_uri', [['value', 'text', true]], ['value']);
+      await sql`select 1`.execute(db);
+    },
+  };
+}
+
+/** All migrations in order. Add new ones at the end; never edit one that has shipped. */
+export function migrations(d: StoreDialect): Record<string, Migration> {
+  return { '0001-initial': initial(d) };
+}
+
+/** Brings the schema up to date; safe to run at every start. */
+export async function migrateToLatest(d: StoreDialect): Promise<void> {
+  const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations(d)) };
+  const migrator = new Migrator({ db: d.db, provider });
+  const { error, results } = await migrator.migrateToLatest();
+  const failed = results?.find((r) => r.status === 'Error');
+  if (error || failed) {
+    throw new Error(`Schema migration ${failed?.migrationName ?? ''} failed: ${String(error)}`);
+  }
+}

@@ -1,0 +1,28 @@
+/**
+ * PostgreSQL through `pg`: the hub's store, the same schema and queries as SQLite.
+ */
+import pg from 'pg';
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import type { ChartDatabase } from './schema.js';
+import type { StoreDialect } from './dialect.js';
+
+// int8 (bigint) columns hold epoch milliseconds and sequences, all below 2^53.
+pg.types.setTypeParser(20, (v) => Number.parseInt(v, 10));
+
+/** Opens a pooled PostgreSQL store dialect for `connectionString`. */
+export function postgresDialect(connectionString: string, poolSize = 10): StoreDialect {
+  const pool = new pg.Pool({ connectionString, max: poolSize });
+  const db = new Kysely<ChartDatabase>({ dialect: new PostgresDialect({ pool }) });
+  return {
+    name: 'postgres',
+    db,
+    supportsForUpdate: true,
+    maxParameters: 60_000,
+    autoIncrementType: 'bigint',
+    autoIncrement: (col) => col.generatedByDefaultAsIdentity(),
+    binaryText: (col) => col.modifyEnd(sql`collate "C"`),
+    close: async () => {
+      await db.destroy();
+    },
+  };
+}

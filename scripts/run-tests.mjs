@@ -1,0 +1,47 @@
+#!/usr/bin/env node
+// Runs the test files of every workspace with Node's test runner (TypeScript through tsx).
+//   node scripts/run-tests.mjs            all *.test.ts files (PostgreSQL and browser tests skip visibly when unavailable)
+//   node scripts/run-tests.mjs --pg       only the PostgreSQL suites (CHARTROOM_TEST_PG must be set)
+//   node scripts/run-tests.mjs --browser  only the headless Chromium suites
+//   node scripts/run-tests.mjs FILTER…    only files whose path contains a FILTER
+import { readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { spawnSync } from 'node:child_process';
+
+const root = new URL('..', import.meta.url).pathname;
+const args = process.argv.slice(2);
+const pg = args.includes('--pg');
+const browser = args.includes('--browser');
+const filters = args.filter((a) => !a.startsWith('--'));
+
+function walk(dir, out) {
+  for (const name of readdirSync(dir)) {
+    if (name === 'node_modules' || name.startsWith('.')) continue;
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) walk(p, out);
+    else if (name.endsWith('.test.ts')) out.push(relative(root, p));
+  }
+  return out;
+}
+
+let files = walk(join(root, 'packages'), []).sort();
+if (pg) {
+  if (!process.env.CHARTROOM_TEST_PG) {
+    console.error('test:pg needs CHARTROOM_TEST_PG, e.g. postgres://postgres@127.0.0.1:5432/postgres');
+    process.exit(2);
+  }
+  files = files.filter((f) => /\.pg\.test\.ts$|conformance/.test(f));
+} else if (browser) {
+  files = files.filter((f) => f.endsWith('.browser.test.ts'));
+}
+if (filters.length) files = files.filter((f) => filters.some((x) => f.includes(x)));
+if (files.length === 0) {
+  console.error('No test files matched.');
+  process.exit(1);
+}
+const result = spawnSync(
+  process.execPath,
+  ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=spec', ...files],
+  { cwd: root, stdio: 'inherit', env: { ...process.env, NODE_NO_WARNINGS: '1' } },
+);
+process.exit(result.status ?? 1);
