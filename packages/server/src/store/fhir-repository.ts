@@ -89,6 +89,26 @@ export function validateForWrite(resource: unknown): Resource {
   return r;
 }
 
+/** Splits a list into parts of at most `size` items. */
+function chunk<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+/** Prefixes the expressions of an OutcomeError's issues (e.g. with the index in a batch). */
+function prefixIssues(err: unknown, prefix: string): unknown {
+  if (!(err instanceof OutcomeError)) return err;
+  return new OutcomeError(err.kind, {
+    resourceType: 'OperationOutcome',
+    issue: err.outcome.issue.map((i) => ({
+      ...i,
+      diagnostics: `${prefix} ${i.diagnostics ?? i.details?.text ?? ''}`,
+      expression: i.expression?.map((x) => `${prefix}.${x}`),
+    })),
+  });
+}
+
 function toVersion(row: { type: string; id: string; rev: string; deleted: number; last_updated: number; content: string }): StoredVersion {
   return {
     type: row.type,
@@ -227,20 +247,20 @@ export class FhirRepository {
     const json = JSON.stringify(body);
     const del = deleted ? 1 : 0;
 
+    const change = await db.insertInto('changes').values({ type, id, rev, deleted: del }).returning('seq').executeTakeFirstOrThrow();
+    const seq = change.seq;
     let rk: number;
     if (current) {
       rk = current.rk;
+      await db.updateTable('resources').set({ rev, deleted: del, last_updated: now, seq, content: json }).where('rk', '=', rk).execute();
     } else {
       const inserted = await db
         .insertInto('resources')
-        .values({ type, id, rev, deleted: del, last_updated: now, seq: 0, content: json })
+        .values({ type, id, rev, deleted: del, last_updated: now, seq, content: json })
         .returning('rk')
         .executeTakeFirstOrThrow();
       rk = inserted.rk;
     }
-    const change = await db.insertInto('changes').values({ rk, type, id, rev, deleted: del }).returning('seq').executeTakeFirstOrThrow();
-    const seq = change.seq;
-    await db.updateTable('resources').set({ rev, deleted: del, last_updated: now, seq, content: json }).where('rk', '=', rk).execute();
     if (parent) {
       await db.updateTable('revisions').set({ leaf: 0 }).where('rk', '=', rk).where('rev', '=', parent).execute();
     }
@@ -251,6 +271,137 @@ export class FhirRepository {
     if (current) await this.deleteIndexRows(rk);
     if (!deleted) await this.insertIndexRows(rk, type, extractIndexRows(body));
     return { type, id, rev, deleted, lastUpdated: now, json };
+  }
+
+  /**
+   * Writes many resources at once, all-or-nothing, for imports and the demo: each is
+   * validated (a failure names its index), a resource with an id becomes a new revision
+   * of that id (created when unknown), one without gets a new id. Rows go to the database
+   * in multi-row statements, so a batch of a thousand costs a few dozen statements.
+   */
+  async importMany(inputs: readonly unknown[]): Promise<StoredVersion[]> {
+    const resources = inputs.map((input, i) => {
+      try {
+        return validateForWrite(input);
+      } catch (err) {
+        throw prefixIssues(err, `[${i}]`);
+      }
+    });
+    return this.withTransaction((repo) => repo.importValidated(resources));
+  }
+
+  private async importValidated(resources: Resource[]): Promise<StoredVersion[]> {
+    const db = this.db;
+    const keyed = resources.map((r) => ({ type: r.resourceType, id: r.id ?? this.newId(), resource: r }));
+    // A resource named twice in one batch: write the batch in two halves so each write sees the one before.
+    const seenKeys = new Set<string>();
+    for (let i = 0; i < keyed.length; i++) {
+      const k = keyed[i] as (typeof keyed)[number];
+      const key = `${k.type}/${k.id}`;
+      if (seenKeys.has(key)) {
+        const first = await this.importValidated(resources.slice(0, i).map((r, j) => ({ ...r, id: keyed[j]?.id }) as Resource));
+        const rest = await this.importValidated(resources.slice(i).map((r, j) => ({ ...r, id: keyed[i + j]?.id }) as Resource));
+        return [...first, ...rest];
+      }
+      seenKeys.add(key);
+    }
+    // Current rows of the ids that may exist already.
+    const current = new Map<string, CurrentRow>();
+    const byType = new Map<string, string[]>();
+    for (const k of keyed) {
+      if (k.resource.id === undefined) continue;
+      const list = byType.get(k.type) ?? [];
+      list.push(k.id);
+      byType.set(k.type, list);
+    }
+    for (const [type, ids] of byType) {
+      for (const part of chunk(ids, 500)) {
+        const rows = await db.selectFrom('resources').select(['rk', 'rev', 'deleted', 'id']).where('type', '=', type).where('id', 'in', part).execute();
+        for (const row of rows) current.set(`${type}/${row.id}`, row);
+      }
+    }
+    const now = this.clock.now();
+    const lastUpdated = new Date(now).toISOString();
+    const writes = keyed.map((k) => {
+      const cur = current.get(`${k.type}/${k.id}`);
+      const parent = cur?.rev as RevisionId | undefined;
+      const body = { ...k.resource, id: k.id } as Resource;
+      const rev = computeRevision(parent, body, false);
+      body.meta = { ...body.meta, versionId: rev, lastUpdated };
+      return { type: k.type, id: k.id, cur, parent, rev, json: JSON.stringify(body), rows: extractIndexRows(body), rk: cur?.rk ?? 0 };
+    });
+    // Change log first: each write gets its sequence number.
+    const seqOf = new Map<string, number>();
+    for (const part of chunk(writes, 4000)) {
+      const rows = await db
+        .insertInto('changes')
+        .values(part.map((w) => ({ type: w.type, id: w.id, rev: w.rev, deleted: 0 })))
+        .returning(['seq', 'type', 'id'])
+        .execute();
+      for (const r of rows) seqOf.set(`${r.type}/${r.id}`, r.seq);
+    }
+    const seqFor = (w: { type: string; id: string }): number => seqOf.get(`${w.type}/${w.id}`) ?? 0;
+    // Resources rows: insert the new ones (getting their keys), update the existing ones.
+    const fresh = writes.filter((w) => !w.cur);
+    for (const part of chunk(fresh, 2000)) {
+      const inserted = await db
+        .insertInto('resources')
+        .values(part.map((w) => ({ type: w.type, id: w.id, rev: w.rev, deleted: 0, last_updated: now, seq: seqFor(w), content: w.json })))
+        .returning(['rk', 'type', 'id'])
+        .execute();
+      const rkOf = new Map(inserted.map((r) => [`${r.type}/${r.id}`, r.rk]));
+      for (const w of part) w.rk = rkOf.get(`${w.type}/${w.id}`) ?? 0;
+    }
+    for (const w of writes) {
+      if (!w.cur) continue;
+      await db.updateTable('resources').set({ rev: w.rev, deleted: 0, last_updated: now, seq: seqFor(w), content: w.json }).where('rk', '=', w.rk).execute();
+      if (w.parent) await db.updateTable('revisions').set({ leaf: 0 }).where('rk', '=', w.rk).where('rev', '=', w.parent).execute();
+      await this.deleteIndexRows(w.rk);
+    }
+    for (const part of chunk(writes, 2000)) {
+      await db
+        .insertInto('revisions')
+        .values(
+          part.map((w) => ({
+            rk: w.rk,
+            rev: w.rev,
+            parent_rev: w.parent ?? null,
+            generation: generationOf(w.rev),
+            deleted: 0,
+            leaf: 1,
+            last_updated: now,
+            seq: seqFor(w),
+            content: w.json,
+          })),
+        )
+        .execute();
+    }
+    await this.insertIndexRowsMany(writes.map((w) => ({ rk: w.rk, type: w.type, rows: w.rows })));
+    return writes.map((w) => ({ type: w.type, id: w.id, rev: w.rev, deleted: false, lastUpdated: now, json: w.json }));
+  }
+
+  private async insertIndexRowsMany(items: { rk: number; type: string; rows: IndexRows }[]): Promise<void> {
+    const db = this.db;
+    const flat = <T>(pick: (rows: IndexRows) => T[], map: (rk: number, type: string, row: T) => Record<string, unknown>): Record<string, unknown>[] =>
+      items.flatMap((it) => pick(it.rows).map((row) => map(it.rk, it.type, row)));
+    const tables: [keyof typeof INDEX_TABLES, Record<string, unknown>[]][] = [
+      ['string', flat((r) => r.string, (rk, type, r) => ({ rk, type, ...r }))],
+      ['token', flat((r) => r.token, (rk, type, r) => ({ rk, type, ...r }))],
+      ['date', flat((r) => r.date, (rk, type, r) => ({ rk, type, ...r }))],
+      ['reference', flat((r) => r.reference, (rk, type, r) => ({ rk, type, code: r.code, target_type: r.targetType, target_id: r.targetId, ref: r.ref }))],
+      ['number', flat((r) => r.number, (rk, type, r) => ({ rk, type, ...r }))],
+      ['quantity', flat((r) => r.quantity, (rk, type, r) => ({ rk, type, ...r }))],
+      ['uri', flat((r) => r.uri, (rk, type, r) => ({ rk, type, ...r }))],
+    ];
+    for (const [kind, rows] of tables) {
+      if (!rows.length) continue;
+      const width = Object.keys(rows[0] ?? {}).length;
+      const size = Math.max(1, Math.floor(this.dialect.maxParameters / width) - 1);
+      for (const part of chunk(rows, size)) {
+        // The row objects match the table by construction (see IndexRows and schema.ts).
+        await db.insertInto(INDEX_TABLES[kind]).values(part as never).execute();
+      }
+    }
   }
 
   private async deleteIndexRows(rk: number): Promise<void> {

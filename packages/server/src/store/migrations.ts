@@ -41,7 +41,6 @@ function initial(d: StoreDialect): Migration {
       await db.schema
         .createTable('changes')
         .addColumn('seq', d.autoIncrementType, (c) => d.autoIncrement(c.primaryKey()))
-        .addColumn('rk', 'bigint', (c) => c.notNull())
         .addColumn('type', 'text', (c) => c.notNull())
         .addColumn('id', 'text', (c) => c.notNull())
         .addColumn('rev', 'text', (c) => c.notNull())

@@ -34,7 +34,6 @@ export interface RevisionsTable {
 
 export interface ChangesTable {
   seq: Generated<number>;
-  rk: number;
   type: string;
   id: string;
   rev: string;
