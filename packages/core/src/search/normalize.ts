@@ -2,8 +2,20 @@
  * String normalisation for search: accents removed, case folded, so `Muñoz` matches
  * `munoz` and `MUNOZ` (https://hl7.org/fhir/R4/search.html#string).
  */
+
+/** Latin letters that Unicode decomposition leaves whole, folded to their base letters. */
+const FOLD: Record<string, string> = { ø: 'o', æ: 'ae', œ: 'oe', ß: 'ss', ł: 'l', đ: 'd', ð: 'd', þ: 'th', ı: 'i', ħ: 'h', ŧ: 't' };
+const FOLD_PATTERN = /[øæœßłđðþıħŧ]/g;
+
+/** Folds accents, case, and runs of white space, for accent- and case-insensitive matching. */
 export function normalizeString(value: string): string {
-  return value.normalize('NFKD').replace(/\p{M}/gu, '').toLowerCase().replace(/\s+/g, ' ').trim();
+  return value
+    .normalize('NFKD')
+    .replace(/\p{M}/gu, '')
+    .toLowerCase()
+    .replace(FOLD_PATTERN, (c) => FOLD[c] ?? c)
+    .replace(/\s+/g, ' ')
+    .trim();
 }
 
 /** The smallest string greater than every string that starts with `prefix` (for range scans). */
