@@ -28,7 +28,8 @@ export function bundleJson(opts: {
   const headJson = JSON.stringify(head);
   const entries = opts.entries.map((e) => {
     const parts = [`"fullUrl":${JSON.stringify(`${opts.baseUrl}/${e.version.type}/${e.version.id}`)}`];
-    if (!e.version.deleted || opts.type === 'history') parts.push(`"resource":${e.version.json}`);
+    // A deletion has no resource, in history too (https://hl7.org/fhir/R4/http.html#history).
+    if (!e.version.deleted) parts.push(`"resource":${e.version.json}`);
     if (e.mode) parts.push(`"search":{"mode":"${e.mode}"}`);
     if (e.request) parts.push(`"request":${JSON.stringify(e.request)}`);
     if (e.response) parts.push(`"response":${JSON.stringify(e.response)}`);

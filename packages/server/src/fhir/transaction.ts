@@ -5,10 +5,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Bundle, BundleEntry, OperationOutcome } from '@medplum/fhirtypes';
-import { OUTCOME_STATUS, OutcomeError, badRequest, isSupportedResourceType, parseSearchRequest, outcomeError } from '@chartroom/core';
-import type { OutcomeKind } from '@chartroom/core';
+import { OUTCOME_STATUS, OutcomeError, badRequest, isSupportedResourceType, outcomeError } from '@chartroom/core';
+import type { OutcomeKind, QueryParams } from '@chartroom/core';
 import type { FhirRepository } from '../store/fhir-repository.js';
-import { groupParams, handleFhirRequest } from './router.js';
+import { handleFhirRequest } from './router.js';
+import { conditionalCreateKey, lockFor } from './keyed-lock.js';
+import { parseCriteria, queryFromString } from './search-params.js';
 import type { FhirRequest } from './types.js';
 
 /** Most entries accepted in one Bundle. */
@@ -27,7 +29,19 @@ interface ParsedEntry {
   ifMatch: string | undefined;
 }
 
-function parseEntries(bundle: Bundle): ParsedEntry[] {
+function optionalString(value: unknown, where: string): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string') throw badRequest(`${where} must be a string`, where);
+  return value;
+}
+
+/** `request.url` relative to the base: a leading `/` or this server's base URL is dropped. */
+function relativeUrl(url: string, baseUrl: string): string {
+  const rel = url.startsWith(`${baseUrl}/`) ? url.slice(baseUrl.length + 1) : url;
+  return rel.replace(/^\//, '');
+}
+
+function parseEntries(bundle: Bundle, baseUrl: string): ParsedEntry[] {
   const entries = bundle.entry ?? [];
   if (!Array.isArray(entries)) throw badRequest('Bundle.entry must be an array', 'Bundle.entry');
   if (entries.length > MAX_BUNDLE_ENTRIES) throw badRequest(`A Bundle may hold at most ${MAX_BUNDLE_ENTRIES} entries`, 'Bundle.entry');
@@ -41,17 +55,17 @@ function parseEntries(bundle: Bundle): ParsedEntry[] {
     const method = request.method.toUpperCase();
     if (!(method in ORDER)) throw badRequest(`${where}.request.method ${request.method} is not supported here`, `${where}.request.method`);
     const resource = e.resource as Record<string, unknown> | undefined;
-    if ((method === 'POST' || method === 'PUT') && (!resource || typeof resource !== 'object')) {
-      throw badRequest(`${where} needs a resource for ${method}`, `${where}.resource`);
+    if ((method === 'POST' || method === 'PUT') && (!resource || typeof resource !== 'object' || Array.isArray(resource))) {
+      throw badRequest(`${where} needs a resource (a JSON object) for ${method}`, `${where}.resource`);
     }
     return {
       index,
       method: method as Method,
-      url: request.url.replace(/^\//, ''),
-      fullUrl: typeof e.fullUrl === 'string' ? e.fullUrl : undefined,
-      resource,
-      ifNoneExist: request.ifNoneExist,
-      ifMatch: request.ifMatch,
+      url: relativeUrl(request.url, baseUrl),
+      fullUrl: optionalString(e.fullUrl, `${where}.fullUrl`),
+      resource: method === 'POST' || method === 'PUT' ? resource : undefined,
+      ifNoneExist: optionalString(request.ifNoneExist, `${where}.request.ifNoneExist`),
+      ifMatch: optionalString(request.ifMatch, `${where}.request.ifMatch`),
     };
   });
 }
@@ -74,29 +88,32 @@ function atEntry(err: unknown, index: number): unknown {
   return new OutcomeError(err.kind, { resourceType: 'OperationOutcome', issue });
 }
 
-/** Walks every `reference` string in a resource and replaces it through `map`. */
-async function rewriteReferences(node: unknown, map: (ref: string) => Promise<string>): Promise<void> {
+/**
+ * Walks every `reference` string in a resource and replaces it through `map`, which gets the
+ * element's path (e.g. `subject.reference`, `performer[0].reference`).
+ */
+async function rewriteReferences(node: unknown, map: (ref: string, path: string) => Promise<string>, path = ''): Promise<void> {
   if (Array.isArray(node)) {
-    for (const item of node) await rewriteReferences(item, map);
+    for (let i = 0; i < node.length; i++) await rewriteReferences(node[i], map, `${path}[${i}]`);
     return;
   }
   if (!node || typeof node !== 'object') return;
   const obj = node as Record<string, unknown>;
   for (const [key, value] of Object.entries(obj)) {
-    if (key === 'reference' && typeof value === 'string') obj[key] = await map(value);
-    else if (key !== 'contained' && typeof value === 'object') await rewriteReferences(value, map);
+    const at = path ? `${path}.${key}` : key;
+    if (key === 'reference' && typeof value === 'string') obj[key] = await map(value, at);
+    else if (key !== 'contained' && typeof value === 'object') await rewriteReferences(value, map, at);
   }
 }
 
-async function resolveConditionalReference(repo: FhirRepository, ref: string, strict: boolean): Promise<string> {
+/** Resolves `Type?criteria` to the one resource it matches (https://hl7.org/fhir/R4/http.html#trules). */
+async function resolveConditionalReference(repo: FhirRepository, ref: string, where: string): Promise<string> {
   const q = ref.indexOf('?');
   const type = ref.slice(0, q);
-  if (!isSupportedResourceType(type)) throw badRequest(`Conditional reference "${ref}" names an unknown type`);
-  const search = parseSearchRequest(type, Object.fromEntries(groupParams(new URLSearchParams(ref.slice(q + 1)))), { strict });
-  search.count = 2;
-  const found = await repo.search(search);
+  if (!isSupportedResourceType(type)) throw badRequest(`Conditional reference "${ref}" names an unknown type`, where);
+  const found = await repo.search(parseCriteria(type, ref.slice(q + 1), 'Conditional reference'));
   if (found.matches.length !== 1) {
-    throw badRequest(`Conditional reference "${ref}" matches ${found.matches.length === 0 ? 'no' : 'more than one'} resource`);
+    throw badRequest(`Conditional reference "${ref}" matches ${found.matches.length === 0 ? 'no' : 'more than one'} resource`, where);
   }
   const m = found.matches[0];
   return m ? `${m.type}/${m.id}` : ref;
@@ -106,35 +123,37 @@ async function resolveConditionalReference(repo: FhirRepository, ref: string, st
 export async function processBundle(repo: FhirRepository, body: unknown, baseUrl: string, strict: boolean): Promise<Bundle> {
   const bundle = body as Bundle | undefined;
   if (!bundle || typeof bundle !== 'object' || bundle.resourceType !== 'Bundle') {
-    throw badRequest('POST to the base takes a Bundle of type transaction or batch', 'resourceType');
+    throw badRequest('POST to the base takes a Bundle of type transaction or batch', 'Bundle.resourceType');
   }
   if (bundle.type !== 'transaction' && bundle.type !== 'batch') {
     throw badRequest(`Bundle.type must be transaction or batch; got "${String(bundle.type)}"`, 'Bundle.type');
   }
-  const entries = parseEntries(bundle);
+  const entries = parseEntries(bundle, baseUrl);
   if (bundle.type === 'batch') return processBatch(repo, entries, baseUrl, strict);
-  return repo.withTransaction((tx) => processTransaction(tx, entries, baseUrl, strict));
+  // Conditional creates search, then write: hold their types' locks until the commit.
+  const keys = entries.filter((e) => e.method === 'POST' && e.ifNoneExist).map((e) => conditionalCreateKey(e.url.split('?')[0] ?? ''));
+  return lockFor(repo).run(keys, () => repo.withTransaction((tx) => processTransaction(tx, entries, baseUrl, strict)));
 }
 
 async function processBatch(repo: FhirRepository, entries: ParsedEntry[], baseUrl: string, strict: boolean): Promise<Bundle> {
   const out: BundleEntry[] = [];
   for (const e of entries) {
     const [path, search] = splitUrl(e.url);
-    const res = await repo.withTransaction((tx) =>
-      handleFhirRequest(
-        { method: e.method, path, query: search, body: e.resource, baseUrl, ifMatch: e.ifMatch, ifNoneExist: e.ifNoneExist, prefer: strict ? 'handling=strict' : undefined },
-        tx,
-      ),
+    // Each interaction is atomic on its own; no wrapping transaction, so a conditional create
+    // commits before it releases its lock.
+    const res = await handleFhirRequest(
+      { method: e.method, path, query: search, body: e.resource, baseUrl, ifMatch: e.ifMatch, ifNoneExist: e.ifNoneExist, prefer: strict ? 'handling=strict' : undefined },
+      repo,
     );
     out.push(responseEntry(res.status, res.body, res.raw, res.headers));
   }
   return { resourceType: 'Bundle', type: 'batch-response', entry: out };
 }
 
-function splitUrl(url: string): [string, Record<string, string[]>] {
+function splitUrl(url: string): [string, QueryParams] {
   const q = url.indexOf('?');
   if (q < 0) return [url, {}];
-  return [url.slice(0, q), Object.fromEntries(groupParams(new URLSearchParams(url.slice(q + 1))))];
+  return [url.slice(0, q), queryFromString(url.slice(q + 1))];
 }
 
 function responseEntry(status: number, body: unknown, raw: boolean | undefined, headers: Record<string, string> | undefined): BundleEntry {
@@ -177,10 +196,7 @@ async function processTransaction(tx: FhirRepository, entries: ParsedEntry[], ba
     if (e.method !== 'POST' || !e.ifNoneExist || !e.resource) continue;
     try {
       const type = e.resource.resourceType as string;
-      const query = Object.fromEntries(groupParams(new URLSearchParams(e.ifNoneExist.replace(/^[A-Za-z]+\?/, ''))));
-      const search = parseSearchRequest(type, query, { strict });
-      search.count = 2;
-      const found = await tx.search(search);
+      const found = await tx.search(parseCriteria(type, e.ifNoneExist, 'If-None-Exist'));
       if (found.matches.length > 1) throw outcomeError('preconditionFailed', `If-None-Exist "${e.ifNoneExist}" matches more than one ${type}`);
       const match = found.matches[0];
       if (match) {
@@ -199,11 +215,12 @@ async function processTransaction(tx: FhirRepository, entries: ParsedEntry[], ba
     if (results.has(e.index)) continue;
     try {
       if (e.resource) {
-        await rewriteReferences(e.resource, async (ref) => {
+        await rewriteReferences(e.resource, async (ref, path) => {
+          const where = `Bundle.entry[${e.index}].resource.${path}`;
           const mapped = idMap.get(ref);
           if (mapped) return mapped;
-          if (ref.startsWith('urn:uuid:') || ref.startsWith('urn:oid:')) throw badRequest(`Reference "${ref}" points at no entry of this transaction`);
-          if (/^[A-Z][A-Za-z]+\?/.test(ref)) return resolveConditionalReference(tx, ref, strict);
+          if (ref.startsWith('urn:uuid:') || ref.startsWith('urn:oid:')) throw badRequest(`Reference "${ref}" points at no entry of this transaction`, where);
+          if (/^[A-Z][A-Za-z]+\?/.test(ref)) return resolveConditionalReference(tx, ref, where);
           const m = /^([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})$/.exec(ref);
           if (m && !created.has(ref)) {
             let ok = exists.get(ref);
@@ -212,7 +229,7 @@ async function processTransaction(tx: FhirRepository, entries: ParsedEntry[], ba
               ok = cur !== undefined && !cur.deleted;
               exists.set(ref, ok);
             }
-            if (!ok) throw badRequest(`Reference "${ref}" points at a resource that does not exist`);
+            if (!ok) throw badRequest(`Reference "${ref}" points at a resource that does not exist`, where);
           }
           return ref;
         });

@@ -29,6 +29,27 @@ function sendOutcome(reply: FastifyReply, err: OutcomeError): FastifyReply {
   return reply.code(err.status).header('content-type', FHIR_JSON).header('cache-control', 'no-store').send(JSON.stringify(err.outcome));
 }
 
+/** Decodes the path below the FHIR base; a bad %-escape is a 400, not a crash. */
+function decodePath(path: string): string {
+  try {
+    return decodeURIComponent(path);
+  } catch {
+    throw outcomeError('badRequest', `The URL path "${path}" has an invalid %-escape`);
+  }
+}
+
+/** Refuses XML (or any non-JSON format) asked for by `Accept` or `_format` (https://hl7.org/fhir/R4/http.html#mime-type). */
+function checkFormat(accept: string, format: QueryParams[string]): void {
+  if (/xml/i.test(accept) && !/json|\*\/\*/i.test(accept)) {
+    throw outcomeError('unsupportedMediaType', 'Chartroom answers in FHIR JSON only; XML is not supported');
+  }
+  for (const f of Array.isArray(format) ? format : format === undefined ? [] : [format]) {
+    if (!/json/i.test(f)) {
+      throw outcomeError('unsupportedMediaType', `_format "${f}" is not supported: Chartroom answers in FHIR JSON (json, application/fhir+json) only`, '_format');
+    }
+  }
+}
+
 function header(req: FastifyRequest, name: string): string | undefined {
   const v = req.headers[name];
   return Array.isArray(v) ? v[0] : v;
@@ -42,7 +63,13 @@ function baseUrl(req: FastifyRequest): string {
 /** Builds the Fastify app for a node without listening. */
 export async function buildApp(config: AppConfig): Promise<FastifyInstance> {
   const bodyLimit = config.bodyLimit ?? 32 * 1024 * 1024;
-  const app = Fastify({ logger: config.logger ?? false, bodyLimit, routerOptions: { ignoreTrailingSlash: true, maxParamLength: 1000 } });
+  const app = Fastify({
+    logger: config.logger ?? false,
+    bodyLimit,
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 1000 },
+    // A URL the router cannot decode (bad %-escapes, over-long segments) is still a FHIR 400.
+    frameworkErrors: (err, _req, reply) => sendOutcome(reply, outcomeError('badRequest', `The URL is not valid: ${err.message}`)),
+  });
 
   app.removeAllContentTypeParsers();
   app.addContentTypeParser(JSON_TYPES, { parseAs: 'string' }, (_req, body, done) => {
@@ -63,12 +90,10 @@ export async function buildApp(config: AppConfig): Promise<FastifyInstance> {
     done(null, params);
   });
   app.addContentTypeParser('*', (req, _payload, done) => {
-    const type = req.headers['content-type'] ?? '';
+    const type = req.headers['content-type'];
+    const what = type ? `Content-Type "${type}" is not supported` : 'The request has a body but no Content-Type';
     done(
-      outcomeError(
-        'unsupportedMediaType',
-        `Content-Type "${type}" is not supported: Chartroom accepts FHIR JSON (application/fhir+json or application/json)${/xml/i.test(type) ? '; XML is not supported' : ''}`,
-      ),
+      outcomeError('unsupportedMediaType', `${what}: Chartroom accepts FHIR JSON (application/fhir+json or application/json)${/xml/i.test(type ?? '') ? '; XML is not supported' : ''}`),
       undefined,
     );
   });
@@ -94,11 +119,8 @@ export async function buildApp(config: AppConfig): Promise<FastifyInstance> {
   const fhir = async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
     const url = req.url;
     const q = url.indexOf('?');
-    const path = decodeURIComponent((q >= 0 ? url.slice(0, q) : url).slice(FHIR_BASE.length));
-    const accept = header(req, 'accept') ?? '';
-    if (/xml/i.test(accept) && !/json|\*\/\*/i.test(accept)) {
-      return sendOutcome(reply, outcomeError('unsupportedMediaType', 'Chartroom answers in FHIR JSON only; XML is not supported'));
-    }
+    const path = decodePath((q >= 0 ? url.slice(0, q) : url).slice(FHIR_BASE.length));
+    checkFormat(header(req, 'accept') ?? '', (req.query as QueryParams)._format);
     const fr: FhirRequest = {
       method: req.method as FhirRequest['method'],
       path,

@@ -1,0 +1,106 @@
+/**
+ * An in-process FHIR app over a real store for tests: `buildApp` plus small helpers to send
+ * FHIR requests through `inject()` and to prove that a request changed nothing.
+ */
+import assert from 'node:assert/strict';
+import type { FastifyInstance } from 'fastify';
+import type { OperationOutcome } from '@medplum/fhirtypes';
+import { FHIR_BASE, buildApp } from '../../src/http/app.js';
+import type { AppConfig } from '../../src/http/app.js';
+import type { FhirRepository } from '../../src/store/fhir-repository.js';
+import { sqliteTestStore } from './stores.js';
+import type { TestStore } from './stores.js';
+
+export interface FhirReply {
+  status: number;
+  headers: Record<string, string | string[] | number | undefined>;
+  text: string;
+  /** The parsed JSON body (undefined for an empty body). */
+  body: Record<string, unknown> & { resourceType?: string; id?: string };
+}
+
+export interface FhirCallOptions {
+  body?: unknown;
+  /** A raw body sent as-is (takes precedence over `body`). */
+  payload?: string;
+  headers?: Record<string, string>;
+}
+
+export interface FhirTestApp {
+  app: FastifyInstance;
+  store: TestStore;
+  repo: FhirRepository;
+  /** Sends one request below the FHIR base (e.g. `Patient?name=x`). */
+  call(method: string, path: string, opts?: FhirCallOptions): Promise<FhirReply>;
+  /** Follows an absolute link the server returned (e.g. a Bundle's `next`). */
+  follow(url: string): Promise<FhirReply>;
+  /** What a read-only check compares: the change-log head and current counts per type. */
+  snapshot(): Promise<{ lastSeq: number; counts: Record<string, number> }>;
+  dispose(): Promise<void>;
+}
+
+/** Builds the app over a fresh store (SQLite by default) without listening. */
+export async function fhirTestApp(open: () => Promise<TestStore> = () => sqliteTestStore(), config: Partial<AppConfig> = {}): Promise<FhirTestApp> {
+  const store = await open();
+  const app = await buildApp({ repo: store.repo, ...config });
+  const call = async (method: string, path: string, opts: FhirCallOptions = {}): Promise<FhirReply> => {
+    const headers: Record<string, string> = { ...opts.headers };
+    let payload = opts.payload;
+    if (payload === undefined && opts.body !== undefined) {
+      payload = JSON.stringify(opts.body);
+      headers['content-type'] ??= 'application/fhir+json';
+    }
+    const res = await app.inject({ method: method as 'GET', url: `${FHIR_BASE}/${path}`, headers, ...(payload !== undefined ? { payload } : {}) });
+    return { status: res.statusCode, headers: res.headers, text: res.body, body: res.body ? JSON.parse(res.body) : undefined };
+  };
+  return {
+    app,
+    store,
+    repo: store.repo,
+    call,
+    follow: (url: string) => {
+      const at = url.indexOf(`${FHIR_BASE}/`);
+      assert.ok(at >= 0, `a link below the FHIR base: ${url}`);
+      return call('GET', url.slice(at + FHIR_BASE.length + 1));
+    },
+    snapshot: async () => ({ lastSeq: await store.repo.lastSeq(), counts: await store.repo.countByType() }),
+    dispose: async () => {
+      await app.close();
+      await store.dispose();
+    },
+  };
+}
+
+/** The `next` link of a Bundle reply, if any. */
+export function nextLink(reply: FhirReply): string | undefined {
+  const links = (reply.body.link ?? []) as { relation: string; url: string }[];
+  return links.find((l) => l.relation === 'next')?.url;
+}
+
+/** Asserts an OperationOutcome reply: status, issue code, and optionally diagnostics and expression. */
+export function assertOutcome(
+  reply: FhirReply,
+  status: number,
+  expected: { code?: string; diagnostics?: RegExp; expression?: string | RegExp } = {},
+): OperationOutcome {
+  assert.equal(reply.status, status, `expected ${status}, got ${reply.status}: ${reply.text}`);
+  assert.equal(reply.body?.resourceType, 'OperationOutcome', reply.text);
+  const oo = reply.body as unknown as OperationOutcome;
+  const issue = oo.issue[0];
+  assert.ok(issue, 'the outcome has an issue');
+  if (expected.code) assert.equal(issue.code, expected.code, reply.text);
+  if (expected.diagnostics) assert.match(issue.diagnostics ?? '', expected.diagnostics);
+  if (expected.expression !== undefined) {
+    const exprs = oo.issue.flatMap((i) => i.expression ?? []);
+    const ok = exprs.some((x) => (typeof expected.expression === 'string' ? x === expected.expression : expected.expression?.test(x)));
+    assert.ok(ok, `an issue expression matches ${String(expected.expression)}; got ${JSON.stringify(exprs)}`);
+  }
+  return oo;
+}
+
+/** Runs `fn` and asserts that the store's change log and per-type counts did not move. */
+export async function assertUnchanged(t: FhirTestApp, fn: () => Promise<void>): Promise<void> {
+  const before = await t.snapshot();
+  await fn();
+  assert.deepEqual(await t.snapshot(), before, 'the request changed nothing');
+}
