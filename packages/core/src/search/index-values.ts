@@ -31,9 +31,22 @@ export interface IndexRows {
 
 const MAX_STRING = 256;
 
-/** Splits a reference such as `Patient/123`, `Patient/123/_history/2` or an absolute URL. */
+/**
+ * True for a reference that is an absolute URL or a URN (`http://other.org/fhir/Patient/1`,
+ * `urn:uuid:…`): it names a resource outside this store, so it is matched by its text only.
+ * See https://hl7.org/fhir/R4/references.html#literal
+ */
+export function isAbsoluteReference(ref: string): boolean {
+  return /^[A-Za-z][A-Za-z0-9+.-]*:/.test(ref);
+}
+
+/**
+ * Splits a relative reference such as `Patient/123` or `Patient/123/_history/2` into its
+ * type and id; an absolute URL, a URN or a fragment (`#contained`) has neither.
+ */
 export function parseReference(ref: string): { type: string | null; id: string | null } {
-  const m = /(?:^|\/)([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[^/]+)?$/.exec(ref);
+  if (isAbsoluteReference(ref)) return { type: null, id: null };
+  const m = /^([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[^/]+)?$/.exec(ref);
   return m ? { type: m[1] ?? null, id: m[2] ?? null } : { type: null, id: null };
 }
 

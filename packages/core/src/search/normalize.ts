@@ -18,7 +18,11 @@ export function normalizeString(value: string): string {
     .trim();
 }
 
-/** The smallest string greater than every string that starts with `prefix` (for range scans). */
+/**
+ * A string greater than every string that starts with `prefix`, for index range scans. Both
+ * databases compare UTF-8 bytes, so the bound appends the highest code point (U+10FFFF,
+ * bytes F4 8F BF BF): U+FFFF would sort below astral characters such as emoji.
+ */
 export function prefixUpperBound(prefix: string): string {
-  return prefix + '\uffff';
+  return prefix + '\u{10FFFF}';
 }

@@ -10,6 +10,7 @@ import { parseDateRange } from './dates.js';
 import type { MsRange } from './dates.js';
 import { normalizeString } from './normalize.js';
 import { isSupportedResourceType } from './definitions.js';
+import { isAbsoluteReference } from './index-values.js';
 
 export const PREFIXES = ['eq', 'ne', 'gt', 'lt', 'ge', 'le', 'sa', 'eb', 'ap'] as const;
 export type Prefix = (typeof PREFIXES)[number];
@@ -17,7 +18,7 @@ export type Prefix = (typeof PREFIXES)[number];
 /** Modifiers accepted per parameter type. */
 export const MODIFIERS: Record<IndexedParamType | 'id' | 'lastUpdated', readonly string[]> = {
   string: ['exact', 'contains', 'missing'],
-  token: ['not', 'missing', 'text'],
+  token: ['not', 'missing'],
   date: ['missing'],
   reference: ['missing'],
   number: ['missing'],
@@ -81,32 +82,47 @@ export type QueryParams = Record<string, string | string[] | undefined>;
 
 const RESULT_PARAMS = new Set(['_count', '_offset', '_sort', '_total', '_summary', '_include', '_revinclude', '_format', '_pretty', '_elements']);
 
-/** Splits a parameter value on unescaped commas (`\,` is a literal comma). */
-export function splitOr(value: string): string[] {
+const ESCAPABLE = new Set([',', '$', '|', '\\']);
+
+/**
+ * Splits on unescaped `sep`, keeping escape sequences (`\,` `\$` `\|` `\\`) in the parts so
+ * that a later split on another separator still sees them.
+ * See https://hl7.org/fhir/R4/search.html#escaping
+ */
+function splitEscaped(value: string, sep: string): string[] {
   const parts: string[] = [];
-  let cur = '';
+  let start = 0;
   for (let i = 0; i < value.length; i++) {
     const ch = value[i];
-    if (ch === '\\' && i + 1 < value.length && (value[i + 1] === ',' || value[i + 1] === '$' || value[i + 1] === '|' || value[i + 1] === '\\')) {
-      cur += value[i + 1];
-      i++;
-    } else if (ch === ',') {
-      parts.push(cur);
-      cur = '';
-    } else {
-      cur += ch;
+    if (ch === '\\' && i + 1 < value.length && ESCAPABLE.has(value[i + 1] ?? '')) i++;
+    else if (ch === sep) {
+      parts.push(value.slice(start, i));
+      start = i + 1;
     }
   }
-  parts.push(cur);
+  parts.push(value.slice(start));
   return parts;
 }
 
+/** Resolves the search escapes `\,` `\$` `\|` `\\` into the characters they stand for. */
+export function unescapeSearchValue(value: string): string {
+  return value.replace(/\\([,$|\\])/g, '$1');
+}
+
+/**
+ * Splits a parameter value on unescaped commas (its OR-ed values) and resolves the escapes
+ * in each part: `a\,b,c` is `["a,b", "c"]`. See https://hl7.org/fhir/R4/search.html#escaping
+ */
+export function splitOr(value: string): string[] {
+  return splitEscaped(value, ',').map(unescapeSearchValue);
+}
+
+/** Splits `system|code` on the first unescaped `|`; both parts unescaped. */
 function splitPipe(value: string): [string | undefined, string] {
-  for (let i = 0; i < value.length; i++) {
-    if (value[i] === '\\') i++;
-    else if (value[i] === '|') return [value.slice(0, i), value.slice(i + 1)];
-  }
-  return [undefined, value];
+  const parts = splitEscaped(value, '|');
+  if (parts.length === 1) return [undefined, unescapeSearchValue(value)];
+  const [system = '', ...rest] = parts;
+  return [unescapeSearchValue(system), unescapeSearchValue(rest.join('|'))];
 }
 
 function prefixOf(raw: string, param: string): [Prefix, string] {
@@ -118,43 +134,58 @@ function prefixOf(raw: string, param: string): [Prefix, string] {
   return ['eq', raw];
 }
 
-function numberRange(text: string): { value: number; low: number; high: number } | undefined {
-  if (!/^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/.test(text)) return undefined;
+/**
+ * A decimal search value and the range its precision implies, computed in decimal so that
+ * the bounds are the doubles of the exact decimals: `5.4` is [5.35, 5.45), `100` is
+ * [99.5, 100.5), `1.50` is [1.495, 1.505). See https://hl7.org/fhir/R4/search.html#number
+ */
+export function numberRange(text: string): { value: number; low: number; high: number } | undefined {
+  const m = /^([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d{1,4}))?$/.exec(text);
+  if (!m) return undefined;
+  const intPart = m[2] ?? '';
+  const fracPart = m[3] ?? '';
+  if (!intPart && !fracPart) return undefined;
   const value = Number(text);
   if (!Number.isFinite(value)) return undefined;
-  // Implicit precision: 100 means [99.5, 100.5); 1.50 means [1.495, 1.505).
-  const mantissa = text.replace(/^[+-]/, '').split(/[eE]/)[0] ?? '';
-  const exp = Number(text.split(/[eE]/)[1] ?? 0);
-  const decimals = mantissa.includes('.') ? (mantissa.split('.')[1] ?? '').length : 0;
-  const half = 0.5 * 10 ** (exp - decimals);
-  return { value, low: value - half, high: value + half };
+  const negative = m[1] === '-';
+  const scale = fracPart.length - Number(m[4] ?? 0) + 1; // digits × 10 ± 5, over 10^scale
+  const tens = BigInt((intPart + fracPart).replace(/^0+(?=\d)/, '') || '0') * 10n;
+  const bound = (n: bigint): number => Number(`${n}e${-scale}`);
+  const [low, high] = negative ? [bound(-(tens + 5n)), bound(-(tens - 5n))] : [bound(tens - 5n), bound(tens + 5n)];
+  return { value, low, high };
 }
 
 function parseValue(filterTarget: Filter['target'], raw: string, param: string, modifier: string | undefined): FilterValue {
+  // `raw` still carries its escapes: token and quantity values split on `|` before resolving them.
   const kind = filterTarget.kind === 'param' ? filterTarget.def.type : filterTarget.kind === 'id' ? 'id' : 'date';
   switch (kind) {
     case 'id':
+      raw = unescapeSearchValue(raw);
       if (!/^[A-Za-z0-9\-.]{1,64}$/.test(raw)) throw badRequest(`Invalid id "${raw}" in ${param}`, param);
       return { kind: 'token', system: undefined, code: raw };
-    case 'string':
-      return { kind: 'string', value: modifier === 'exact' ? raw : normalizeString(raw) };
+    case 'string': {
+      const text = unescapeSearchValue(raw);
+      return { kind: 'string', value: modifier === 'exact' ? text : normalizeString(text) };
+    }
     case 'token': {
-      if (modifier === 'text') return { kind: 'string', value: normalizeString(raw) };
       const [system, code] = splitPipe(raw);
       return { kind: 'token', system, code: code === '' ? undefined : code };
     }
     case 'date': {
-      const [prefix, text] = prefixOf(raw, param);
+      const [prefix, text] = prefixOf(unescapeSearchValue(raw), param);
       const range = parseDateRange(text);
       if (!range) throw badRequest(`Invalid date "${text}" in ${param}; use YYYY, YYYY-MM, YYYY-MM-DD or an ISO 8601 date-time`, param);
       return { kind: 'date', prefix, range };
     }
     case 'reference': {
+      raw = unescapeSearchValue(raw);
       if (!raw) throw badRequest(`Empty reference in ${param}`, param);
       const def = filterTarget.kind === 'param' ? filterTarget.def : undefined;
       const typed = modifier && /^[A-Z]/.test(modifier) ? modifier : undefined;
-      const m = /^(?:(.*\/))?([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[^/]+)?$/.exec(raw);
-      if (m) return { kind: 'reference', type: m[2], id: m[3] ?? '', ref: raw };
+      // An absolute URL (or URN) names a resource elsewhere: it matches that exact reference only.
+      if (isAbsoluteReference(raw)) return { kind: 'reference', type: undefined, id: '', ref: raw };
+      const m = /^([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[^/]+)?$/.exec(raw);
+      if (m) return { kind: 'reference', type: m[1], id: m[2] ?? '', ref: raw };
       if (/^[A-Za-z0-9\-.]{1,64}$/.test(raw)) {
         const type = typed ?? (def && def.targets.length === 1 ? def.targets[0] : undefined);
         return { kind: 'reference', type, id: raw, ref: raw };
@@ -163,14 +194,15 @@ function parseValue(filterTarget: Filter['target'], raw: string, param: string, 
     }
     case 'number':
     case 'quantity': {
-      const [prefix, text] = prefixOf(raw, param);
-      const parts = kind === 'quantity' ? text.split('|') : [text];
-      const n = numberRange(parts[0] ?? '');
-      if (!n) throw badRequest(`Invalid number "${parts[0] ?? ''}" in ${param}`, param);
+      const parts = (kind === 'quantity' ? splitEscaped(raw, '|') : [raw]).map(unescapeSearchValue);
+      if (parts.length > 3) throw badRequest(`${param} must be [prefix]number|system|code; got "${raw}"`, param);
+      const [prefix, text] = prefixOf(parts[0] ?? '', param);
+      const n = numberRange(text);
+      if (!n) throw badRequest(`Invalid number "${text}" in ${param}`, param);
       return { kind: 'number', prefix, ...n, system: parts[1] || undefined, unit: parts[2] || undefined };
     }
     case 'uri':
-      return { kind: 'uri', value: raw };
+      return { kind: 'uri', value: unescapeSearchValue(raw) };
     default: {
       const never: never = kind;
       throw new Error(`unhandled kind ${String(never)}`);
@@ -186,8 +218,9 @@ function intParam(name: string, raw: string, min: number, max: number): number {
 }
 
 function parseInclude(raw: string, name: string, iterate: boolean): IncludeSpec {
-  const [sourceType, code, targetType] = raw.split(':');
-  if (!sourceType || !code || !isSupportedResourceType(sourceType)) {
+  const parts = raw.split(':');
+  const [sourceType, code, targetType] = parts;
+  if (parts.length > 3 || !sourceType || !code || !isSupportedResourceType(sourceType)) {
     throw badRequest(`${name} must be SourceType:parameter[:TargetType]; got "${raw}"`, name);
   }
   if (code !== '*') {
@@ -222,7 +255,11 @@ export function parseSearchRequest(resourceType: string, query: QueryParams, opt
     const colon = key.indexOf(':');
     const name = colon >= 0 ? key.slice(0, colon) : key;
     const modifier = colon >= 0 ? key.slice(colon + 1) : undefined;
-    if (RESULT_PARAMS.has(name) || name.startsWith('_include') || name.startsWith('_revinclude')) {
+    if (RESULT_PARAMS.has(name)) {
+      const includeLike = name === '_include' || name === '_revinclude';
+      if (modifier !== undefined && !(includeLike && (modifier === 'iterate' || modifier === 'recurse'))) {
+        throw badRequest(`Unknown modifier ":${modifier}" on ${name}`, key);
+      }
       for (const v of values) applyResultParam(req, resourceType, name, modifier, v);
       continue;
     }
@@ -258,7 +295,7 @@ export function parseSearchRequest(resourceType: string, query: QueryParams, opt
         continue;
       }
       if (v === '') continue; // an empty value is no constraint
-      const parsed = splitOr(v).map((part) => parseValue(target, part, key, modifier));
+      const parsed = splitEscaped(v, ',').map((part) => parseValue(target, part, key, modifier));
       req.filters.push({ code: name, target, modifier, values: parsed });
     }
   }

@@ -523,8 +523,10 @@ export class FhirRepository {
       .where('s.target_type', 'in', [...new Set(ids.map((t) => t.type))])
       .where('r.deleted', '=', 0);
     if (inc.code !== '*') q = q.where('s.code', '=', inc.code);
-    const rows = await q.execute();
-    return rows.map((r) => ({ ...toVersion(r), rk: r.rk }));
+    const rows = await q.select(['s.target_type', 's.target_id']).execute();
+    // The IN lists pair every id with every type; keep only the (type, id) pairs asked for.
+    const wanted = new Set(ids.map((t) => `${t.type}/${t.id}`));
+    return rows.filter((r) => wanted.has(`${r.target_type ?? ''}/${r.target_id ?? ''}`)).map((r) => ({ ...toVersion(r), rk: r.rk }));
   }
 
   /**

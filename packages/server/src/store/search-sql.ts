@@ -23,28 +23,34 @@ function or(parts: Sql[]): Sql {
   return sql`(${sql.join(parts, sql` OR `)})`;
 }
 
-/** Compares a stored range [low, high] with a search range, per the FHIR prefix rules. */
+/**
+ * Compares a stored range [low, high] (the target) with a search range [slo, shi], per the
+ * table in https://hl7.org/fhir/R4/search.html#prefix: `ge` is `gt` or `eq`, `le` is `lt` or
+ * `eq`. Bounds are whole milliseconds (the columns are integers on both databases).
+ */
 function rangeCondition(prefix: Prefix, low: Sql, high: Sql, slo: number, shi: number, now: number): Sql {
+  const contained = sql`(${low} >= ${slo} AND ${high} <= ${shi})`;
   switch (prefix) {
     case 'eq':
-      return sql`(${low} >= ${slo} AND ${high} <= ${shi})`;
+      return contained;
     case 'ne':
-      return sql`NOT (${low} >= ${slo} AND ${high} <= ${shi})`;
+      return sql`NOT ${contained}`;
     case 'gt':
       return sql`${high} > ${shi}`;
     case 'lt':
       return sql`${low} < ${slo}`;
     case 'ge':
-      return sql`${high} >= ${slo}`;
+      return sql`(${high} > ${shi} OR ${contained})`;
     case 'le':
-      return sql`${low} <= ${shi}`;
+      return sql`(${low} < ${slo} OR ${contained})`;
     case 'sa':
       return sql`${low} > ${shi}`;
     case 'eb':
       return sql`${high} < ${slo}`;
     case 'ap': {
+      // 10% of the distance from now, and at least the precision of the value itself.
       const width = Math.max(Math.abs(now - (slo + shi) / 2) * 0.1, shi - slo);
-      return sql`(${high} >= ${slo - width} AND ${low} <= ${shi + width})`;
+      return sql`(${high} >= ${Math.floor(slo - width)} AND ${low} <= ${Math.ceil(shi + width)})`;
     }
     default: {
       const never: never = prefix;
@@ -87,7 +93,6 @@ function valueCondition(f: Filter, v: FilterValue, now: number): Sql {
     case 'string':
       if (f.modifier === 'exact') return sql`s.exact = ${v.value}`;
       if (f.modifier === 'contains') return sql`s.value LIKE ${'%' + likeEscape(v.value) + '%'} ESCAPE '\\'`;
-      if (f.modifier === 'text') return sql`s.value LIKE ${'%' + likeEscape(v.value) + '%'} ESCAPE '\\'`;
       return sql`(s.value >= ${v.value} AND s.value < ${prefixUpperBound(v.value)})`;
     case 'token':
       if (v.system === undefined) return v.code === undefined ? TRUE : sql`s.value = ${v.code}`;
@@ -95,10 +100,15 @@ function valueCondition(f: Filter, v: FilterValue, now: number): Sql {
       return v.code === undefined ? sql`s.system = ${v.system}` : sql`(s.value = ${v.code} AND s.system = ${v.system})`;
     case 'date':
       return rangeCondition(v.prefix, sql`s.low`, sql`s.high`, v.range.low, v.range.high, now);
-    case 'reference':
+    case 'reference': {
       if (v.id === '') return sql`s.ref = ${v.ref}`;
-      if (v.type === undefined) return sql`s.target_id = ${v.id}`;
-      return sql`(s.target_id = ${v.id} AND s.target_type = ${v.type})`;
+      // `subject:Patient=Group/1` names two different types: nothing matches.
+      const typed = f.modifier && /^[A-Z]/.test(f.modifier) ? f.modifier : undefined;
+      const type = v.type ?? typed;
+      if (typed && type !== typed) return FALSE;
+      if (type === undefined) return sql`s.target_id = ${v.id}`;
+      return sql`(s.target_id = ${v.id} AND s.target_type = ${type})`;
+    }
     case 'number': {
       const cond = numberCondition(v, sql`s.value`, now);
       const sys = v.system ? sql` AND s.system = ${v.system}` : sql``;
@@ -118,7 +128,7 @@ function valueCondition(f: Filter, v: FilterValue, now: number): Sql {
 
 /** Rank used to pick which filter drives the query: the most selective kinds first. */
 function selectivity(f: Filter): number {
-  if (f.missing !== undefined || f.modifier === 'not' || f.modifier === 'contains' || f.modifier === 'text') return 9;
+  if (f.missing !== undefined || f.modifier === 'not' || f.modifier === 'contains') return 9;
   if (f.target.kind === 'id') return 0;
   if (f.target.kind === 'lastUpdated') return 8;
   switch (f.target.def.type) {
@@ -152,14 +162,12 @@ function filterCondition(req: SearchRequest, f: Filter, drive: boolean, now: num
     const sub = sql`SELECT 1 FROM ${table} s WHERE s.rk = r.rk AND s.code = ${def.code}`;
     return f.missing ? sql`NOT EXISTS (${sub})` : sql`EXISTS (${sub})`;
   }
-  let typeCond = sql``;
-  if (def.type === 'reference' && f.modifier && /^[A-Z]/.test(f.modifier)) typeCond = sql` AND s.target_type = ${f.modifier}`;
   const values = or(f.values.map((v) => valueCondition(f, v, now)));
   if (f.modifier === 'not') {
     return sql`r.rk NOT IN (SELECT s.rk FROM ${table} s WHERE ${base} AND ${values})`;
   }
-  if (drive) return sql`r.rk IN (SELECT s.rk FROM ${table} s WHERE ${base}${typeCond} AND ${values})`;
-  return sql`EXISTS (SELECT 1 FROM ${table} s WHERE s.rk = r.rk AND s.code = ${def.code}${typeCond} AND ${values})`;
+  if (drive) return sql`r.rk IN (SELECT s.rk FROM ${table} s WHERE ${base} AND ${values})`;
+  return sql`EXISTS (SELECT 1 FROM ${table} s WHERE s.rk = r.rk AND s.code = ${def.code} AND ${values})`;
 }
 
 /** The WHERE clause of a search: type, not deleted, and every filter. */
