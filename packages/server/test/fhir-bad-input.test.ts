@@ -199,6 +199,22 @@ for (const kind of STORE_KINDS) {
       });
     });
 
+    it('absurdly deep JSON is a 400 before any recursive walker sees it; brackets inside strings do not count', async () => {
+      const deep = (n: number): string => '{"a":'.repeat(n) + '1' + '}'.repeat(n);
+      await assertUnchanged(t, async () => {
+        assertOutcome(await t.call('POST', 'Patient', { payload: `{"resourceType":"Patient","extension":${deep(100_000)}}`, headers: JSON_HEADERS }), 400, {
+          diagnostics: /deeper than 100 levels/,
+        });
+        const tx = `{"resourceType":"Bundle","type":"transaction","entry":[{"request":{"method":"POST","url":"Patient"},"resource":{"resourceType":"Patient","x":${deep(100_000)}}}]}`;
+        assertOutcome(await t.call('POST', '', { payload: tx, headers: JSON_HEADERS }), 400, { diagnostics: /deeper than 100 levels/ });
+        assertOutcome(await t.call('POST', 'Patient', { payload: `{"resourceType":"Patient","name":${'['.repeat(101)}${']'.repeat(101)}}`, headers: JSON_HEADERS }), 400, {
+          diagnostics: /deeper than 100 levels/,
+        });
+      });
+      const brackets = await t.call('POST', 'Patient', { body: { resourceType: 'Patient', name: [{ family: `${'[{'.repeat(200)}"\\` }] } });
+      assert.equal(brackets.status, 201, brackets.text);
+    });
+
     it('POST _search with a JSON body is a 400, not a crash', async () => {
       await assertUnchanged(t, async () => {
         assertOutcome(await t.call('POST', 'Patient/_search', { body: { _sort: 5, name: { x: 1 } } }), 400, { diagnostics: /x-www-form-urlencoded/ });

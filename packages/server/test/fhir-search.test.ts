@@ -74,6 +74,17 @@ for (const kind of STORE_KINDS) {
       assert.deepEqual([...seen].sort(), [...smiths].sort());
     });
 
+    it(
+      'a birthDate in the year 0050 is not found by birthdate=1950',
+      { todo: 'core bug: packages/core/src/search/dates.ts parseDateRange builds ranges with Date.UTC(year, …), which maps years 0-99 to 1900-1999' },
+      async () => {
+        const old = await t.call('POST', 'Patient', { body: { resourceType: 'Patient', name: [{ family: 'Antiquity' }], birthDate: '0050-03-01' } });
+        assert.equal(old.status, 201);
+        const res = await t.call('GET', 'Patient?family=antiquity&birthdate=1950');
+        assert.deepEqual(ids(res), []);
+      },
+    );
+
     it('Patient/[id]/$everything returns the patient and what refers to it, nobody else', async () => {
       const res = await t.call('GET', `${alice}/$everything`);
       assert.equal(res.status, 200, res.text);
@@ -96,7 +107,9 @@ for (const kind of STORE_KINDS) {
         assert.ok(n < 10);
         page = await t.follow(next);
       }
-      assert.equal(seen.filter((r) => r.startsWith('Patient/')).length, 14);
+      const patients = (await t.call('GET', 'Patient?_summary=count')).body.total;
+      assert.ok(typeof patients === 'number' && patients >= 14);
+      assert.equal(seen.filter((r) => r.startsWith('Patient/')).length, patients);
       assert.equal(seen.filter((r) => r.startsWith('Observation/')).length, 3);
       assert.equal(new Set(seen).size, seen.length, 'no resource twice');
     });

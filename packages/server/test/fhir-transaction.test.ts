@@ -145,6 +145,13 @@ for (const kind of STORE_KINDS) {
         );
         const numeric = transaction([{ request: { method: 'POST', url: 'Patient', ifNoneExist: 5 as unknown as string }, resource: { resourceType: 'Patient' } }]);
         assertOutcome(await t.call('POST', '', { body: numeric }), 400, { expression: 'Bundle.entry[0].request.ifNoneExist' });
+        const typo = transaction([{ request: { method: 'POST', url: 'Patient', ifNoneExist: 'identifer=x|1' }, resource: { resourceType: 'Patient' } }]);
+        assertOutcome(await t.call('POST', '', { body: typo }), 400, { diagnostics: /identifer/, expression: 'Bundle.entry[0].request.ifNoneExist' });
+        const twice = transaction([
+          { request: { method: 'PUT', url: 'Patient/tx-twice' }, resource: { resourceType: 'Patient', id: 'tx-twice' } },
+          { request: { method: 'DELETE', url: 'Patient/tx-twice' } },
+        ]);
+        assertOutcome(await t.call('POST', '', { body: twice }), 400, { diagnostics: /more than one entry/, expression: 'Bundle.entry[1].request.url' });
         assertOutcome(
           await t.call('POST', '', { body: transaction([{ request: { method: 'PUT', url: 'Patient' }, resource: { resourceType: 'Patient' } }]) }),
           400,

@@ -74,7 +74,7 @@ async function route(req: FhirRequest, repo: FhirRepository): Promise<FhirRespon
   const method = req.method === 'HEAD' ? 'GET' : req.method;
 
   if (first === undefined) {
-    if (method === 'POST') return { status: 200, body: await processBundle(repo, req.body, req.baseUrl, isStrict(req.prefer)) };
+    if (method === 'POST') return { status: 200, body: await processBundle(handleFhirRequest, repo, req.body, req.baseUrl, isStrict(req.prefer)) };
     throw outcomeError('notAllowed', `${req.method} is not supported at the base; POST a transaction or batch Bundle`);
   }
   if (first === 'metadata' && parts.length === 1) {

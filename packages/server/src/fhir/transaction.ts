@@ -1,74 +1,19 @@
 /**
- * `transaction` and `batch` Bundles posted to the base (https://hl7.org/fhir/R4/http.html#transaction).
+ * `transaction` Bundles posted to the base (https://hl7.org/fhir/R4/http.html#transaction).
  * A transaction is all-or-nothing: `urn:uuid:` references are rewritten to the ids assigned,
  * conditional references are resolved by search, and any failure stores nothing.
  */
 import { randomUUID } from 'node:crypto';
 import type { Bundle, BundleEntry, OperationOutcome } from '@medplum/fhirtypes';
 import { OUTCOME_STATUS, OutcomeError, badRequest, isSupportedResourceType, outcomeError } from '@chartroom/core';
-import type { OutcomeKind, QueryParams } from '@chartroom/core';
+import type { OutcomeKind } from '@chartroom/core';
 import type { FhirRepository } from '../store/fhir-repository.js';
-import { handleFhirRequest } from './router.js';
+import { processBatch } from './batch.js';
+import { ORDER, parseEntries, responseEntry, splitUrl } from './bundle-entries.js';
+import type { ParsedEntry } from './bundle-entries.js';
 import { conditionalCreateKey, lockFor } from './keyed-lock.js';
-import { parseCriteria, queryFromString } from './search-params.js';
-import type { FhirRequest } from './types.js';
-
-/** Most entries accepted in one Bundle. */
-export const MAX_BUNDLE_ENTRIES = 20_000;
-
-type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
-const ORDER: Record<Method, number> = { DELETE: 0, POST: 1, PUT: 2, GET: 3 };
-
-interface ParsedEntry {
-  index: number;
-  method: Method;
-  url: string;
-  fullUrl: string | undefined;
-  resource: Record<string, unknown> | undefined;
-  ifNoneExist: string | undefined;
-  ifMatch: string | undefined;
-}
-
-function optionalString(value: unknown, where: string): string | undefined {
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'string') throw badRequest(`${where} must be a string`, where);
-  return value;
-}
-
-/** `request.url` relative to the base: a leading `/` or this server's base URL is dropped. */
-function relativeUrl(url: string, baseUrl: string): string {
-  const rel = url.startsWith(`${baseUrl}/`) ? url.slice(baseUrl.length + 1) : url;
-  return rel.replace(/^\//, '');
-}
-
-function parseEntries(bundle: Bundle, baseUrl: string): ParsedEntry[] {
-  const entries = bundle.entry ?? [];
-  if (!Array.isArray(entries)) throw badRequest('Bundle.entry must be an array', 'Bundle.entry');
-  if (entries.length > MAX_BUNDLE_ENTRIES) throw badRequest(`A Bundle may hold at most ${MAX_BUNDLE_ENTRIES} entries`, 'Bundle.entry');
-  return entries.map((e: BundleEntry, index) => {
-    const where = `Bundle.entry[${index}]`;
-    if (!e || typeof e !== 'object') throw badRequest(`${where} must be an object`, where);
-    const request = e.request;
-    if (!request || typeof request.method !== 'string' || typeof request.url !== 'string' || !request.url) {
-      throw badRequest(`${where}.request needs a method and a url`, `${where}.request`);
-    }
-    const method = request.method.toUpperCase();
-    if (!(method in ORDER)) throw badRequest(`${where}.request.method ${request.method} is not supported here`, `${where}.request.method`);
-    const resource = e.resource as Record<string, unknown> | undefined;
-    if ((method === 'POST' || method === 'PUT') && (!resource || typeof resource !== 'object' || Array.isArray(resource))) {
-      throw badRequest(`${where} needs a resource (a JSON object) for ${method}`, `${where}.resource`);
-    }
-    return {
-      index,
-      method: method as Method,
-      url: relativeUrl(request.url, baseUrl),
-      fullUrl: optionalString(e.fullUrl, `${where}.fullUrl`),
-      resource: method === 'POST' || method === 'PUT' ? resource : undefined,
-      ifNoneExist: optionalString(request.ifNoneExist, `${where}.request.ifNoneExist`),
-      ifMatch: optionalString(request.ifMatch, `${where}.request.ifMatch`),
-    };
-  });
-}
+import { parseCriteria } from './search-params.js';
+import type { FhirHandler, FhirRequest } from './types.js';
 
 /** The outcome kind of an error status (inverse of the one status table). */
 function kindOfStatus(status: number): OutcomeKind {
@@ -106,6 +51,16 @@ async function rewriteReferences(node: unknown, map: (ref: string, path: string)
   }
 }
 
+/** Parses conditional criteria; a bad parameter is reported at `where` (the element holding the criteria). */
+function criteriaAt(type: string, criteria: string, where: string): ReturnType<typeof parseCriteria> {
+  try {
+    return parseCriteria(type, criteria, 'If-None-Exist');
+  } catch (err) {
+    if (!(err instanceof OutcomeError)) throw err;
+    throw new OutcomeError(err.kind, { ...err.outcome, issue: err.outcome.issue.map((i) => ({ ...i, expression: [where] })) });
+  }
+}
+
 /** Resolves `Type?criteria` to the one resource it matches (https://hl7.org/fhir/R4/http.html#trules). */
 async function resolveConditionalReference(repo: FhirRepository, ref: string, where: string): Promise<string> {
   const q = ref.indexOf('?');
@@ -119,8 +74,11 @@ async function resolveConditionalReference(repo: FhirRepository, ref: string, wh
   return m ? `${m.type}/${m.id}` : ref;
 }
 
-/** Processes a transaction or batch Bundle and returns the response Bundle. */
-export async function processBundle(repo: FhirRepository, body: unknown, baseUrl: string, strict: boolean): Promise<Bundle> {
+/**
+ * Processes a transaction or batch Bundle and returns the response Bundle. `handle` is the
+ * router, passed in so that this module does not import it back.
+ */
+export async function processBundle(handle: FhirHandler, repo: FhirRepository, body: unknown, baseUrl: string, strict: boolean): Promise<Bundle> {
   const bundle = body as Bundle | undefined;
   if (!bundle || typeof bundle !== 'object' || bundle.resourceType !== 'Bundle') {
     throw badRequest('POST to the base takes a Bundle of type transaction or batch', 'Bundle.resourceType');
@@ -129,49 +87,25 @@ export async function processBundle(repo: FhirRepository, body: unknown, baseUrl
     throw badRequest(`Bundle.type must be transaction or batch; got "${String(bundle.type)}"`, 'Bundle.type');
   }
   const entries = parseEntries(bundle, baseUrl);
-  if (bundle.type === 'batch') return processBatch(repo, entries, baseUrl, strict);
+  if (bundle.type === 'batch') return processBatch(handle, repo, entries, baseUrl, strict);
   // Conditional creates search, then write: hold their types' locks until the commit.
   const keys = entries.filter((e) => e.method === 'POST' && e.ifNoneExist).map((e) => conditionalCreateKey(e.url.split('?')[0] ?? ''));
-  return lockFor(repo).run(keys, () => repo.withTransaction((tx) => processTransaction(tx, entries, baseUrl, strict)));
+  return lockFor(repo).run(keys, () => repo.withTransaction((tx) => processTransaction(handle, tx, entries, baseUrl, strict)));
 }
 
-async function processBatch(repo: FhirRepository, entries: ParsedEntry[], baseUrl: string, strict: boolean): Promise<Bundle> {
-  const out: BundleEntry[] = [];
-  for (const e of entries) {
-    const [path, search] = splitUrl(e.url);
-    // Each interaction is atomic on its own; no wrapping transaction, so a conditional create
-    // commits before it releases its lock.
-    const res = await handleFhirRequest(
-      { method: e.method, path, query: search, body: e.resource, baseUrl, ifMatch: e.ifMatch, ifNoneExist: e.ifNoneExist, prefer: strict ? 'handling=strict' : undefined },
-      repo,
-    );
-    out.push(responseEntry(res.status, res.body, res.raw, res.headers));
-  }
-  return { resourceType: 'Bundle', type: 'batch-response', entry: out };
-}
-
-function splitUrl(url: string): [string, QueryParams] {
-  const q = url.indexOf('?');
-  if (q < 0) return [url, {}];
-  return [url.slice(0, q), queryFromString(url.slice(q + 1))];
-}
-
-function responseEntry(status: number, body: unknown, raw: boolean | undefined, headers: Record<string, string> | undefined): BundleEntry {
-  const resource = raw && typeof body === 'string' ? (JSON.parse(body) as BundleEntry['resource']) : (body as BundleEntry['resource']);
-  const entry: BundleEntry = { response: { status: String(status) } };
-  if (headers?.location) entry.response!.location = headers.location;
-  if (headers?.etag) entry.response!.etag = headers.etag;
-  if (resource && status >= 400) entry.response!.outcome = resource as never;
-  else if (resource) entry.resource = resource;
-  return entry;
-}
-
-async function processTransaction(tx: FhirRepository, entries: ParsedEntry[], baseUrl: string, strict: boolean): Promise<Bundle> {
+async function processTransaction(handle: FhirHandler, tx: FhirRepository, entries: ParsedEntry[], baseUrl: string, strict: boolean): Promise<Bundle> {
   // 1. Decide the id of every created resource, so references can point at it.
   const idMap = new Map<string, string>();
   const created = new Set<string>();
   const assigned = new Map<number, string>();
+  const touched = new Set<string>();
   for (const e of entries) {
+    if (e.method === 'PUT' || e.method === 'DELETE') {
+      // One resource may be written once per transaction (https://hl7.org/fhir/R4/http.html#trules).
+      const target = e.url.split('?')[0] ?? '';
+      if (touched.has(target)) throw atEntry(badRequest(`${target} is written by more than one entry of this transaction`, `Bundle.entry[${e.index}].request.url`), e.index);
+      touched.add(target);
+    }
     if (e.method === 'POST') {
       const type = e.url.split('?')[0] ?? '';
       if (!isSupportedResourceType(type)) throw atEntry(badRequest(`Unknown resource type "${type}"`, `Bundle.entry[${e.index}].request.url`), e.index);
@@ -196,7 +130,7 @@ async function processTransaction(tx: FhirRepository, entries: ParsedEntry[], ba
     if (e.method !== 'POST' || !e.ifNoneExist || !e.resource) continue;
     try {
       const type = e.resource.resourceType as string;
-      const found = await tx.search(parseCriteria(type, e.ifNoneExist, 'If-None-Exist'));
+      const found = await tx.search(criteriaAt(type, e.ifNoneExist, `Bundle.entry[${e.index}].request.ifNoneExist`));
       if (found.matches.length > 1) throw outcomeError('preconditionFailed', `If-None-Exist "${e.ifNoneExist}" matches more than one ${type}`);
       const match = found.matches[0];
       if (match) {
@@ -241,7 +175,7 @@ async function processTransaction(tx: FhirRepository, entries: ParsedEntry[], ba
       } else {
         const [path, query] = splitUrl(e.url);
         const req: FhirRequest = { method: e.method, path, query, body: e.resource, baseUrl, ifMatch: e.ifMatch, prefer: strict ? 'handling=strict' : undefined };
-        const res = await handleFhirRequest(req, tx);
+        const res = await handle(req, tx);
         if (res.status >= 400) throw new OutcomeError(kindOfStatus(res.status), res.body as OperationOutcome);
         entry = responseEntry(res.status, res.body, res.raw, res.headers);
       }

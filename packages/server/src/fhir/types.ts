@@ -3,6 +3,7 @@
  * {@link FhirRequest} and send the {@link FhirResponse}; nothing here knows Fastify.
  */
 import type { QueryParams } from '@chartroom/core';
+import type { FhirRepository } from '../store/fhir-repository.js';
 
 export interface FhirRequest {
   method: 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH' | 'HEAD';
@@ -26,3 +27,6 @@ export interface FhirResponse {
   raw?: boolean;
   headers?: Record<string, string>;
 }
+
+/** The router's signature: one request against one repository. */
+export type FhirHandler = (req: FhirRequest, repo: FhirRepository) => Promise<FhirResponse>;

@@ -9,6 +9,7 @@ import type { QueryParams } from '@chartroom/core';
 import type { FhirRepository } from '../store/fhir-repository.js';
 import { handleFhirRequest } from '../fhir/router.js';
 import type { FhirRequest } from '../fhir/types.js';
+import { parseJsonBody } from './json-body.js';
 import { webIndexHtml } from './web-page.js';
 
 export interface AppConfig {
@@ -73,12 +74,10 @@ export async function buildApp(config: AppConfig): Promise<FastifyInstance> {
 
   app.removeAllContentTypeParsers();
   app.addContentTypeParser(JSON_TYPES, { parseAs: 'string' }, (_req, body, done) => {
-    const text = body as string;
-    if (text.trim() === '') return done(null, undefined);
     try {
-      done(null, JSON.parse(text));
+      done(null, parseJsonBody(body as string));
     } catch (err) {
-      done(outcomeError('badRequest', `The body is not valid JSON: ${(err as Error).message}`), undefined);
+      done(err as Error, undefined);
     }
   });
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
