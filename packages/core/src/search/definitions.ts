@@ -79,12 +79,28 @@ export function isSupportedResourceType(type: string): boolean {
   return supportedLookup.has(type);
 }
 
+/**
+ * The search parameters of `resourceType`, plus the Resource-level ones (`_tag`, `_security`,
+ * `_profile`, `_source`) where the loaded definitions leave them out (Medplum does for
+ * Binary), narrowed to the type. See https://hl7.org/fhir/R4/resource.html#search
+ */
+function allSearchParameters(resourceType: string): Record<string, SearchParameter> {
+  const own = getSearchParameters(resourceType) ?? {};
+  if (!isSupportedResourceType(resourceType)) return own;
+  const all = { ...own };
+  for (const [code, sp] of Object.entries(getSearchParameters('Resource') ?? {})) {
+    if (all[code] || !sp.expression?.startsWith('Resource.')) continue;
+    all[code] = { ...sp, base: [resourceType as NonNullable<SearchParameter['base']>[number]], expression: resourceType + sp.expression.slice('Resource'.length) };
+  }
+  return all;
+}
+
 /** The indexed search parameters of a resource type, by code. */
 export function searchParamsFor(resourceType: string): ReadonlyMap<string, SearchParamDef> {
   const cached = paramCache.get(resourceType);
   if (cached) return cached;
   const result = new Map<string, SearchParamDef>();
-  const all = getSearchParameters(resourceType) ?? {};
+  const all = allSearchParameters(resourceType);
   for (const [code, sp] of Object.entries(all)) {
     if (!sp.expression || !(INDEXED_PARAM_TYPES as readonly string[]).includes(sp.type ?? '')) continue;
     if (code === '_id' || code === '_lastUpdated' || code === '_compartment') continue; // columns, or Medplum's own

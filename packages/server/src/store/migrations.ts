@@ -66,7 +66,11 @@ function initial(d: StoreDialect): Migration {
       await indexTable('sp_string', [['value', 'text', true], ['exact', 'text', true]], ['value']);
       await indexTable('sp_token', [['system', 'text', false], ['value', 'text', false]], ['value', 'system']);
       await indexTable('sp_date', [['low', 'bigint', true], ['high', 'bigint', true]], ['low', 'high']);
+      // gt, ge, eb and ap bound the end of the range: scan by high as well as by low.
+      await db.schema.createIndex('sp_date_high').on('sp_date').columns(['type', 'code', 'high', 'low', 'rk']).execute();
       await indexTable('sp_reference', [['target_type', 'text', false], ['target_id', 'text', false], ['ref', 'text', true]], ['target_id', 'target_type']);
+      // Everything that points at one resource, whatever the parameter: $everything, _revinclude=…:*.
+      await db.schema.createIndex('sp_reference_target').on('sp_reference').columns(['target_id', 'target_type', 'rk']).execute();
       await indexTable('sp_number', [['value', 'double precision', true]], ['value']);
       await indexTable('sp_quantity', [['value', 'double precision', true], ['system', 'text', false], ['unit', 'text', false]], ['value']);
       await indexTable('sp_uri', [['value', 'text', true]], ['value']);

@@ -29,20 +29,23 @@ function or(parts: Sql[]): Sql {
  * `eq`. Bounds are whole milliseconds (the columns are integers on both databases).
  */
 function rangeCondition(prefix: Prefix, low: Sql, high: Sql, slo: number, shi: number, now: number): Sql {
-  const contained = sql`(${low} >= ${slo} AND ${high} <= ${shi})`;
   switch (prefix) {
     case 'eq':
-      return contained;
+      // `low <= shi` follows from the others (low <= high); it bounds the index range on low.
+      return sql`(${low} >= ${slo} AND ${low} <= ${shi} AND ${high} <= ${shi})`;
     case 'ne':
-      return sql`NOT ${contained}`;
+      return sql`NOT (${low} >= ${slo} AND ${high} <= ${shi})`;
     case 'gt':
       return sql`${high} > ${shi}`;
     case 'lt':
       return sql`${low} < ${slo}`;
     case 'ge':
-      return sql`(${high} > ${shi} OR ${contained})`;
+      // gt, or contained: high > shi OR (low >= slo AND high <= shi), which reduces to the
+      // OR below (low <= high). Both imply high >= slo, stated first so an index range serves.
+      return sql`(${high} >= ${slo} AND (${high} > ${shi} OR ${low} >= ${slo}))`;
     case 'le':
-      return sql`(${low} < ${slo} OR ${contained})`;
+      // lt, or contained: low < slo OR (low >= slo AND high <= shi); both imply low <= shi.
+      return sql`(${low} <= ${shi} AND (${low} < ${slo} OR ${high} <= ${shi}))`;
     case 'sa':
       return sql`${low} > ${shi}`;
     case 'eb':
@@ -173,7 +176,12 @@ function filterCondition(req: SearchRequest, f: Filter, drive: boolean, now: num
 /** The WHERE clause of a search: type, not deleted, and every filter. */
 export function searchWhere(req: SearchRequest, now: number): Sql {
   const ordered = [...req.filters].sort((a, b) => selectivity(a) - selectivity(b));
-  const parts: Sql[] = [sql`r.type = ${req.resourceType}`, sql`r.deleted = 0`];
+  const drive = ordered[0];
+  // A positive filter on an index table drives the query through `r.rk IN (…)`, and its rows
+  // carry the resource type. Repeating `r.type = …` would let SQLite's planner (which has no
+  // statistics) walk every resource of the type instead, probing the IN list for each.
+  const driven = drive !== undefined && drive.target.kind === 'param' && drive.missing === undefined && drive.modifier !== 'not';
+  const parts: Sql[] = driven ? [sql`r.deleted = 0`] : [sql`r.type = ${req.resourceType}`, sql`r.deleted = 0`];
   ordered.forEach((f, i) => parts.push(filterCondition(req, f, i === 0, now)));
   return sql.join(parts, sql` AND `);
 }
