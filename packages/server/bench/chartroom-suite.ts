@@ -220,9 +220,18 @@ export async function runChartroomSuite(
   let floor: RawSqliteFloor | undefined;
   try {
     log(`  populating ${opts.patients} patients…`);
-    const pop = await timed(() => populate(store.repo, { patients: opts.patients, seed: opts.seed }));
-    const resources = Object.values(pop.value).reduce((a, b) => a + b, 0);
-    populated = { patients: opts.patients, counts: pop.value, resources, seconds: pop.ms / 1000, perSec: (resources * 1000) / pop.ms };
+    const started = performance.now();
+    const heartbeat = setInterval(() => log(`  … still populating (${((performance.now() - started) / 1000).toFixed(0)} s)`), 30_000);
+    let pop: { ms: number };
+    try {
+      pop = await timed(() => populate(store.repo, { patients: opts.patients, seed: opts.seed }));
+    } finally {
+      clearInterval(heartbeat);
+    }
+    // Counted in the store, whatever the generator returns.
+    const counts = await store.repo.countByType();
+    const resources = Object.values(counts).reduce((a, b) => a + b, 0);
+    populated = { patients: opts.patients, counts, resources, seconds: pop.ms / 1000, perSec: (resources * 1000) / pop.ms };
     log(`  populated ${resources} resources in ${(pop.ms / 1000).toFixed(1)} s`);
     if (floorDir && kind === 'sqlite') {
       log('  raw SQLite floor: copying the same rows');
