@@ -12,6 +12,7 @@ import { extractIndexRows, parseSearchRequest, searchParamsFor } from '@chartroo
 import type { IndexRows, SearchParamDef } from '@chartroom/core';
 import type { Resource } from '@medplum/fhirtypes';
 import { loadDefinitions } from '../src/fhir/load-definitions.js';
+import { capabilityStatement } from '../src/fhir/capability.js';
 import { STORE_KINDS, ids, put, withStore } from './store-conformance-kit.js';
 
 loadDefinitions();
@@ -503,6 +504,17 @@ test('fixtures cover the listed types and give every listed parameter a value', 
   }
   assert.ok(total > 350, `only ${total} parameters`);
   assert.deepEqual(empty, [], `parameters that no fixture fills (${empty.length} of ${total}): extend the fixtures or fix indexing`);
+});
+
+test('the CapabilityStatement lists exactly the indexed parameters, with their types', () => {
+  const listed = capabilityStatement('test').rest?.[0]?.resource ?? [];
+  for (const type of TYPES) {
+    const entry = listed.find((r) => r.type === type);
+    assert.ok(entry, `${type} is in the CapabilityStatement`);
+    const params = (entry.searchParam ?? []).map((p) => `${p.name}:${p.type}`).sort();
+    const indexed = [...searchParamsFor(type).values()].map((d) => `${d.code}:${d.type}`);
+    assert.deepEqual(params, ['_id:token', '_lastUpdated:date', ...indexed].sort(), type);
+  }
 });
 
 for (const kind of STORE_KINDS) {

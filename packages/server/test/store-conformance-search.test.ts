@@ -281,6 +281,13 @@ for (const kind of STORE_KINDS) {
         const d = (q: string): Promise<string[]> => ids(store, 'DocumentReference', q);
         assert.deepEqual(await d('location=http://example.org/docs/1'), ['d1']);
         assert.deepEqual(await d('location:below=http://example.org/docs'), ['d1', 'd12']);
+        assert.deepEqual(await d('location:below=http://example.org/docs/'), ['d1', 'd12']);
+        assert.deepEqual(await d('location:below=http://example.org/doc'), [], ':below works on whole path segments');
+        assert.deepEqual(await d('location:below=http://example.org/docs/1'), ['d1']);
+        assert.deepEqual(await d('location:below=http://EXAMPLE.org/docs'), [], 'URIs compare exactly on every database');
+        assert.deepEqual(await d('location:above=http://example.org/docs/12'), ['d12']);
+        assert.deepEqual(await d('location:above=http://example.org/docs/1'), ['d1']);
+        assert.deepEqual(await d('location=http://example.org/DOCS/1'), []);
         assert.deepEqual(await d('location:above=http://example.org/docs/1/page/2'), ['d1']);
         assert.deepEqual(await d('location=http://example.org/docs/1,http://example.com/docs/1'), ['d1', 'e']);
         assert.deepEqual(await d('_profile=http://example.org/StructureDefinition/d12'), ['d12']);

@@ -90,6 +90,20 @@ function numberCondition(v: Extract<FilterValue, { kind: 'number' }>, col: Sql, 
   }
 }
 
+/** `http://a.org/fhir/ValueSet/1` and each parent path of it, down to the host. */
+function uriAncestors(uri: string): string[] {
+  const out = new Set<string>([uri]);
+  const start = uri.indexOf('//') >= 0 ? uri.indexOf('/', uri.indexOf('//') + 2) : uri.indexOf('/');
+  for (let i = uri.length - 1; i > start && start >= 0; i--) {
+    if (uri[i] === '/') {
+      out.add(uri.slice(0, i));
+      out.add(uri.slice(0, i + 1));
+    }
+  }
+  if (start >= 0) out.add(uri.slice(0, start));
+  return [...out];
+}
+
 /** The condition on one index row for one OR-ed value. */
 function valueCondition(f: Filter, v: FilterValue, now: number): Sql {
   switch (v.kind) {
@@ -118,10 +132,16 @@ function valueCondition(f: Filter, v: FilterValue, now: number): Sql {
       const unit = v.unit ? sql` AND s.unit = ${v.unit}` : sql``;
       return sql`(${cond}${sys}${unit})`;
     }
-    case 'uri':
-      if (f.modifier === 'below') return sql`s.value LIKE ${likeEscape(v.value) + '%'} ESCAPE '\\'`;
-      if (f.modifier === 'above') return sql`${v.value} LIKE (s.value || '%')`;
+    case 'uri': {
+      // :below and :above work on whole path segments and compare bytes, as `=` does; LIKE
+      // would ignore ASCII case on SQLite only. https://hl7.org/fhir/R4/search.html#uri
+      if (f.modifier === 'below') {
+        const base = v.value.endsWith('/') ? v.value : v.value + '/';
+        return sql`(s.value = ${v.value} OR (s.value >= ${base} AND s.value < ${prefixUpperBound(base)}))`;
+      }
+      if (f.modifier === 'above') return sql`s.value IN (${sql.join(uriAncestors(v.value))})`;
       return sql`s.value = ${v.value}`;
+    }
     default: {
       const never: never = v;
       throw new Error(`unknown value ${JSON.stringify(never)}`);
