@@ -36,7 +36,7 @@ export interface BenchOptions {
 export const USAGE = `Usage: npm run bench -- [--quick] [--patients N] [--pg URL] [--out FILE] [--seed S]
 
   --quick        small data and short measurements (CI): well under 3 minutes
-  --patients N   patients in the benchmark practice (default 50000; --quick: 300)
+  --patients N   patients in the benchmark practice (default 50000; --quick: 150)
   --pg URL       also run on PostgreSQL (default: $CHARTROOM_TEST_PG); a throwaway database is created and dropped
   --out FILE     JSON results (default bench-results/latest.json at the repository root)
   --seed S       data seed (default 1)
@@ -72,7 +72,7 @@ export function parseBenchOptions(argv: string[], env: NodeJS.ProcessEnv = proce
     throw new BenchUsageError((err as Error).message);
   }
   const quick = values.quick ?? false;
-  const patients = values.patients !== undefined ? positiveInt('--patients', values.patients, 2_000_000) : quick ? 300 : 50_000;
+  const patients = values.patients !== undefined ? positiveInt('--patients', values.patients, 2_000_000) : quick ? 150 : 50_000;
   const seed = values.seed !== undefined ? positiveInt('--seed', values.seed, 2 ** 31 - 1) : 1;
   const pg = values.pg ?? (env.CHARTROOM_TEST_PG || undefined);
   if (pg !== undefined && !/^postgres(ql)?:\/\//.test(pg)) throw new BenchUsageError(`--pg must be a postgres:// URL; got "${pg}"`);
