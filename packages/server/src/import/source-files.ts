@@ -1,0 +1,62 @@
+/**
+ * The files an import reads: the paths given, and inside folders (recursively, in name
+ * order) every `.json`, `.ndjson` and `.jsonl` file that is not hidden.
+ */
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ImportIssue } from './import-types.js';
+
+export interface SourceFile {
+  path: string;
+  bytes: number;
+  /** One resource (or Bundle) per line (https://hl7.org/fhir/R4/nd-json.html). */
+  ndjson: boolean;
+}
+
+const IMPORTABLE = /\.(json|ndjson|jsonl)$/i;
+
+/** True for a file name read as newline-delimited JSON. */
+export function isNdjsonName(path: string): boolean {
+  return /\.(ndjson|jsonl)$/i.test(path);
+}
+
+function walk(dir: string, out: SourceFile[], issues: ImportIssue[]): void {
+  let names: string[];
+  try {
+    names = readdirSync(dir).sort();
+  } catch (err) {
+    issues.push({ file: dir, where: '', message: `cannot read folder: ${(err as Error).message}` });
+    return;
+  }
+  for (const name of names) {
+    if (name.startsWith('.')) continue;
+    const path = join(dir, name);
+    let st;
+    try {
+      st = statSync(path);
+    } catch (err) {
+      issues.push({ file: path, where: '', message: `cannot read: ${(err as Error).message}` });
+      continue;
+    }
+    if (st.isDirectory()) walk(path, out, issues);
+    else if (st.isFile() && IMPORTABLE.test(name)) out.push({ path, bytes: st.size, ndjson: isNdjsonName(name) });
+  }
+}
+
+/** Expands the paths given into the files to read; a path that cannot be read is an issue. */
+export function sourceFiles(paths: readonly string[]): { files: SourceFile[]; issues: ImportIssue[] } {
+  const files: SourceFile[] = [];
+  const issues: ImportIssue[] = [];
+  for (const path of paths) {
+    let st;
+    try {
+      st = statSync(path);
+    } catch {
+      issues.push({ file: path, where: '', message: 'no such file or folder' });
+      continue;
+    }
+    if (st.isDirectory()) walk(path, files, issues);
+    else files.push({ path, bytes: st.size, ndjson: isNdjsonName(path) });
+  }
+  return { files, issues };
+}
