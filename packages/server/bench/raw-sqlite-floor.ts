@@ -82,6 +82,7 @@ export class RawSqliteFloor {
     );
   }
 
+  /** Closes the database file. */
   close(): void {
     this.db.close();
   }

@@ -153,7 +153,8 @@ function targetText(t: Target | undefined): string {
 
 function ratioText(r: number | undefined): string {
   if (r === undefined || !Number.isFinite(r)) return '';
-  return r >= 100 ? `${r.toFixed(0)}×` : `${r.toFixed(1)}×`;
+  if (r >= 100) return `${r.toFixed(0)}×`;
+  return r >= 10 ? `${r.toFixed(1)}×` : `${r.toFixed(2)}×`;
 }
 
 /** Renders the report as a fixed-width text table. */
@@ -183,6 +184,6 @@ export function formatReport(report: Report, hasPostgres: boolean, hasMemory: bo
   const out = [line(header), rule];
   for (const b of body) out.push(b.length === 1 ? (b[0] ?? '') : line(b));
   out.push(rule);
-  for (const g of report.goals) out.push(`${g.figure}: ${g.ratio.toFixed(1)}× (goal ≤ ${g.goal}×) ${g.met ? 'pass' : 'MISS'}`);
+  for (const g of report.goals) out.push(`${g.figure}: ${ratioText(g.ratio)} (goal ≤ ${g.goal}×) ${g.met ? 'pass' : 'MISS'}`);
   return out.map((l) => l.trimEnd()).join('\n');
 }

@@ -4,9 +4,8 @@
  */
 import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { StoreLocation } from '../src/store/open-store.js';
 import { SERVER_PROTOCOL_VERSION, parseFromServer } from './server-messages.js';
 import type { FromServer, ToServer } from './server-messages.js';
