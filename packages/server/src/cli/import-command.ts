@@ -6,7 +6,7 @@ import { importPaths } from '../import/import-paths.js';
 import type { ImportSummary } from '../import/import-types.js';
 import { openDataStore } from '../import/open-data-store.js';
 import { formatCount, progressReporter } from '../import/progress-reporter.js';
-import { sourceFiles } from '../import/source-files.js';
+import type { ProgressReporter } from '../import/progress-reporter.js';
 
 /** Errors listed one by one before the rest are only counted. */
 const MAX_LISTED_ERRORS = 200;
@@ -37,12 +37,12 @@ export function formatImportSummary(s: ImportSummary): string {
 export async function runImport(data: string, paths: string[], storeUrl?: string): Promise<number> {
   const store = await openDataStore(data, storeUrl);
   try {
-    const bytesTotal = sourceFiles(paths).files.reduce((n, f) => n + f.bytes, 0);
-    const bar = progressReporter({ label: 'import', total: bytesTotal });
+    let bar: ProgressReporter | undefined;
     let summary: ImportSummary;
     try {
       summary = await importPaths(store.repo, paths, {
         onProgress: (p) => {
+          bar ??= progressReporter({ label: 'import', total: p.bytesTotal });
           const rate = p.elapsedMs > 0 ? (p.resources * 1000) / p.elapsedMs : 0;
           bar.update(
             p.bytesDone,
@@ -51,7 +51,7 @@ export async function runImport(data: string, paths: string[], storeUrl?: string
         },
       });
     } finally {
-      bar.stop();
+      bar?.stop();
     }
     const text = formatImportSummary(summary);
     if (summary.errors.length) console.error(text);

@@ -10,6 +10,7 @@ import { localDateTime, dayStart } from './demo-time.js';
 export const STAFF_ROLE_SYSTEM = 'https://chartroom.dev/fhir/CodeSystem/staff-role';
 const PRACTITIONER_ROLE = 'http://terminology.hl7.org/CodeSystem/practitioner-role';
 const NUCC = 'http://nucc.org/provider-taxonomy';
+/** NPIs below are made up but carry a valid check digit (Luhn over the 80840 prefix). */
 const NPI = 'http://hl7.org/fhir/sid/us-npi';
 
 export type ClinicianKey = 'psychiatrist' | 'familyPhysician' | 'nursePractitioner' | 'psychotherapist';
@@ -65,7 +66,7 @@ const CLINICIANS: (StaffSpec & { key: ClinicianKey; slotMinutes: number; area: C
     prefix: 'Dr.',
     suffix: 'MD',
     gender: 'female',
-    npi: '1467893205',
+    npi: '1467893206',
     role: { code: 'doctor', display: 'Doctor' },
     staffRole: { code: 'psychiatrist', display: 'Psychiatrist' },
     specialty: { code: '2084P0800X', display: 'Psychiatry & Neurology, Psychiatry' },
@@ -80,7 +81,7 @@ const CLINICIANS: (StaffSpec & { key: ClinicianKey; slotMinutes: number; area: C
     prefix: 'Dr.',
     suffix: 'MD',
     gender: 'male',
-    npi: '1598762340',
+    npi: '1598762346',
     role: { code: 'doctor', display: 'Doctor' },
     staffRole: { code: 'family-physician', display: 'Family physician' },
     specialty: { code: '207Q00000X', display: 'Family Medicine' },
@@ -108,7 +109,7 @@ const CLINICIANS: (StaffSpec & { key: ClinicianKey; slotMinutes: number; area: C
     family: 'Lindqvist',
     suffix: 'LICSW',
     gender: 'male',
-    npi: '1881624079',
+    npi: '1881624070',
     staffRole: { code: 'psychotherapist', display: 'Psychotherapist' },
     specialty: { code: '1041C0700X', display: 'Social Worker, Clinical' },
     qualification: 'LICSW',

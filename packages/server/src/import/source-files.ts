@@ -20,7 +20,7 @@ export function isNdjsonName(path: string): boolean {
   return /\.(ndjson|jsonl)$/i.test(path);
 }
 
-function walk(dir: string, out: SourceFile[], issues: ImportIssue[]): void {
+function walk(dir: string, out: SourceFile[], issues: ImportIssue[], seen: Set<string>): void {
   let names: string[];
   try {
     names = readdirSync(dir).sort();
@@ -38,8 +38,14 @@ function walk(dir: string, out: SourceFile[], issues: ImportIssue[]): void {
       issues.push({ file: path, where: '', message: `cannot read: ${(err as Error).message}` });
       continue;
     }
-    if (st.isDirectory()) walk(path, out, issues);
-    else if (st.isFile() && IMPORTABLE.test(name)) out.push({ path, bytes: st.size, ndjson: isNdjsonName(name) });
+    if (st.isDirectory()) {
+      // A symbolic link back up the tree would otherwise be walked forever.
+      const key = `${st.dev}:${st.ino}`;
+      if (!seen.has(key)) {
+        seen.add(key);
+        walk(path, out, issues, seen);
+      }
+    } else if (st.isFile() && IMPORTABLE.test(name)) out.push({ path, bytes: st.size, ndjson: isNdjsonName(name) });
   }
 }
 
@@ -47,6 +53,7 @@ function walk(dir: string, out: SourceFile[], issues: ImportIssue[]): void {
 export function sourceFiles(paths: readonly string[]): { files: SourceFile[]; issues: ImportIssue[] } {
   const files: SourceFile[] = [];
   const issues: ImportIssue[] = [];
+  const seen = new Set<string>();
   for (const path of paths) {
     let st;
     try {
@@ -55,8 +62,10 @@ export function sourceFiles(paths: readonly string[]): { files: SourceFile[]; is
       issues.push({ file: path, where: '', message: 'no such file or folder' });
       continue;
     }
-    if (st.isDirectory()) walk(path, files, issues);
-    else files.push({ path, bytes: st.size, ndjson: isNdjsonName(path) });
+    if (st.isDirectory()) {
+      seen.add(`${st.dev}:${st.ino}`);
+      walk(path, files, issues, seen);
+    } else files.push({ path, bytes: st.size, ndjson: isNdjsonName(path) });
   }
   return { files, issues };
 }
