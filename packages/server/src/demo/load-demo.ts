@@ -8,7 +8,7 @@ import type { Resource } from '@medplum/fhirtypes';
 import type { FhirRepository } from '../store/fhir-repository.js';
 import { demoIds } from './demo-ids.js';
 import { generatePatient } from './patient-record.js';
-import type { DemoContext } from './patient-record.js';
+import type { DemoContext } from './demo-context.js';
 import { buildPractice } from './practice.js';
 import type { ClinicianKey } from './practice.js';
 import { generateSchedule } from './schedule.js';
