@@ -72,6 +72,8 @@ test('normalizeString folds accents, case and whitespace', () => {
   assert.equal(normalizeString('Ǆ'), 'dž'.normalize('NFKD').replace(/\p{M}/gu, ''));
   assert.equal(normalizeString('Åsa Ørsted'), 'asa orsted', 'Ø has no decomposition and is folded by hand');
   assert.equal(normalizeString('Straße'), 'strasse');
+  assert.equal(normalizeString("O'Connor"), 'oconnor', 'apostrophes dropped so oconnor finds O\'Connor');
+  assert.equal(normalizeString('D’Angelo'), 'dangelo');
 });
 
 test('prefixUpperBound sorts above every continuation of the prefix, astral characters included', () => {

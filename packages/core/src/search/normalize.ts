@@ -14,6 +14,7 @@ export function normalizeString(value: string): string {
     .replace(/\p{M}/gu, '')
     .toLowerCase()
     .replace(FOLD_PATTERN, (c) => FOLD[c] ?? c)
+    .replace(/['’ʼ`]/g, '') // O'Connor, D’Angelo: found as oconnor, dangelo
     .replace(/\s+/g, ' ')
     .trim();
 }

@@ -4,7 +4,7 @@
  */
 import { DEFAULT_DEMO_PATIENTS, DEFAULT_DEMO_SEED, DEFAULT_PRACTICE_NAME, loadDemo } from '../demo/load-demo.js';
 import { openDataDir } from '../data-dir.js';
-import { openDataStore } from '../import/open-data-store.js';
+import { openDataStore } from './open-data-store.js';
 import { formatCount, progressReporter } from '../import/progress-reporter.js';
 
 /** Thrown for a bad option value; printed without a stack trace, exit code 2. */

@@ -4,7 +4,7 @@
  */
 import { importPaths } from '../import/import-paths.js';
 import type { ImportSummary } from '../import/import-types.js';
-import { openDataStore } from '../import/open-data-store.js';
+import { openDataStore } from './open-data-store.js';
 import { formatCount, progressReporter } from '../import/progress-reporter.js';
 import type { ProgressReporter } from '../import/progress-reporter.js';
 

@@ -3,9 +3,8 @@
  */
 import { parseArgs } from 'node:util';
 import { existsSync } from 'node:fs';
-import { initDataDir, isDataDir, openDataDir, readKey } from '../data-dir.js';
-import { openStore } from '../store/open-store.js';
-import type { Store } from '../store/open-store.js';
+import { initDataDir, isDataDir, openDataDir } from '../data-dir.js';
+import { openDataStore } from './open-data-store.js';
 import { WrongKeyError } from '../store/sqlite-dialect.js';
 import { buildApp } from '../http/app.js';
 import { runImport } from './import-command.js';
@@ -25,15 +24,8 @@ Commands:
 /** Thrown for a usage mistake: printed without a stack trace. */
 export class UsageError extends Error {}
 
-/** Opens the store for a data directory (or PostgreSQL when `store` is a URL). */
-export async function openNodeStore(data: string, storeUrl?: string): Promise<Store> {
-  if (storeUrl) {
-    if (!/^postgres(ql)?:\/\//.test(storeUrl)) throw new UsageError(`--store must be a postgres:// URL; got "${storeUrl}"`);
-    return openStore({ kind: 'postgres', url: storeUrl });
-  }
-  const dd = openDataDir(data);
-  return openStore({ kind: 'sqlite', file: dd.dbFile, keyHex: readKey(dd) });
-}
+/** Opens a data directory's store (kept under this name for existing callers). */
+export const openNodeStore = openDataStore;
 
 async function serve(data: string, opts: { port?: string; host?: string; store?: string }): Promise<number> {
   const dd = openDataDir(data);
@@ -46,7 +38,7 @@ async function serve(data: string, opts: { port?: string; host?: string; store?:
   const shown = address.replace('127.0.0.1', 'localhost');
   console.log(`Chartroom node for ${dd.config.practiceName} (${opts.store ? 'PostgreSQL' : 'encrypted SQLite'}) is running at ${shown}`);
   console.log(`  FHIR API:  ${shown}/fhir/R4/metadata`);
-  console.log(`  Try:       curl '${shown}/fhir/R4/Patient?name=gar&_count=5'`);
+  console.log(`  Try:       curl '${shown}/fhir/R4/Patient?name=munoz'   (accents and case do not matter)`);
   console.log('Press Ctrl+C to stop.');
   await new Promise<void>((resolve) => {
     const stop = (): void => resolve();
@@ -120,7 +112,7 @@ export async function main(argv: string[]): Promise<number> {
         throw new UsageError(`Unknown command "${command}".\n\n${USAGE}`);
     }
   } catch (err) {
-    if (err instanceof UsageError || err instanceof WrongKeyError || (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+    if (err instanceof UsageError || err instanceof WrongKeyError || /^--store must be/.test((err as Error).message) || (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
       console.error(`chartroom: ${(err as Error).message}`);
       return 2;
     }
