@@ -11,6 +11,18 @@ export interface StoreDialect {
   readonly db: Kysely<ChartDatabase>;
   /** `SELECT … FOR UPDATE` locks rows (PostgreSQL); SQLite serialises writers instead. */
   readonly supportsForUpdate: boolean;
+  /**
+   * Writers share one connection (SQLite), so concurrent write transactions are grouped into
+   * one physical transaction with a savepoint each and one COMMIT (see write-queue.ts).
+   * False: each write gets its own transaction from the pool (PostgreSQL).
+   */
+  readonly groupCommit: boolean;
+  /**
+   * True for a failure that running the whole transaction again can cure: another
+   * transaction won a race for a unique key, a serialization failure, a deadlock
+   * (PostgreSQL). SQLite's one serialised writer never races, so it answers false.
+   */
+  isTransientConflict(error: unknown): boolean;
   /** Largest number of bound parameters in one statement. */
   readonly maxParameters: number;
   /** Column type of an auto-increment primary key. */

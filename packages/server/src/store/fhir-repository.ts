@@ -21,11 +21,16 @@ import {
   preconditionFailed,
   searchParamsFor,
 } from '@chartroom/core';
-import type { IncludeSpec, IndexRows, RevisionId, SearchRequest } from '@chartroom/core';
+import type { IncludeSpec, RevisionId, SearchRequest } from '@chartroom/core';
 import type { StoreDialect } from './dialect.js';
-import { INDEX_TABLES } from './schema.js';
 import type { ChartDatabase } from './schema.js';
 import { searchOrderBy, searchWhere } from './search-sql.js';
+import { writeStatementsFor } from './write-statements.js';
+import type { CurrentRow, WriteStatements } from './write-statements.js';
+import type { Clock } from './clock.js';
+import { systemClock } from './clock.js';
+import { openTransactionRunner } from './transaction-runner.js';
+import type { TransactionRunner } from './transaction-runner.js';
 
 /** One stored version of a resource, with its JSON exactly as served. */
 export interface StoredVersion {
@@ -45,9 +50,7 @@ export interface SearchResult {
   hasMore: boolean;
 }
 
-export interface Clock {
-  now(): number;
-}
+export type { Clock } from './clock.js';
 
 export interface RepositoryOptions {
   clock?: Clock;
@@ -55,12 +58,6 @@ export interface RepositoryOptions {
 }
 
 const ID_PATTERN = /^[A-Za-z0-9\-.]{1,64}$/;
-
-interface CurrentRow {
-  rk: number;
-  rev: string;
-  deleted: number;
-}
 
 type Db = Kysely<ChartDatabase> | Transaction<ChartDatabase>;
 
@@ -125,23 +122,32 @@ export class FhirRepository {
   private readonly clock: Clock;
   private readonly newId: () => string;
 
+  /** Where write transactions go: group commit on SQLite, pooled transactions on PostgreSQL. */
+  private readonly writes: TransactionRunner;
+
   constructor(
     readonly dialect: StoreDialect,
     private readonly db: Db = dialect.db,
     options: RepositoryOptions = {},
     private readonly inTransaction = false,
+    writes?: TransactionRunner,
   ) {
-    this.clock = options.clock ?? { now: () => Date.now() };
+    this.clock = options.clock ?? systemClock;
     this.newId = options.newId ?? randomUUID;
     this.options = options;
+    this.writes = writes ?? openTransactionRunner(dialect, { clock: this.clock });
   }
 
   private readonly options: RepositoryOptions;
 
-  /** Runs `fn` in one transaction with a repository bound to it; nested calls join the outer one. */
+  /**
+   * Runs `fn` in one transaction with a repository bound to it; nested calls join the outer
+   * one. On SQLite the transaction is a savepoint inside a group commit (write-queue.ts):
+   * the promise settles only after the group's COMMIT, and a failure undoes `fn` alone.
+   */
   async withTransaction<T>(fn: (repo: FhirRepository) => Promise<T>): Promise<T> {
     if (this.inTransaction) return fn(this);
-    return this.dialect.db.transaction().execute((tx) => fn(new FhirRepository(this.dialect, tx, this.options, true)));
+    return this.writes.run((tx) => fn(new FhirRepository(this.dialect, tx, this.options, true, this.writes)));
   }
 
   /** The current version of a resource; 404 when unknown, 410 when deleted. */
@@ -183,10 +189,13 @@ export class FhirRepository {
     return toVersion(row);
   }
 
-  private async current(db: Db, type: string, id: string): Promise<CurrentRow | undefined> {
-    let q = db.selectFrom('resources').select(['rk', 'rev', 'deleted']).where('type', '=', type).where('id', '=', id);
-    if (this.dialect.supportsForUpdate) q = q.forUpdate();
-    return q.executeTakeFirst();
+  /** The write statements of this dialect, compiled once. */
+  private get statements(): WriteStatements {
+    return writeStatementsFor(this.dialect);
+  }
+
+  private current(type: string, id: string): Promise<CurrentRow | undefined> {
+    return this.statements.selectCurrent(this.db, type, id);
   }
 
   /** Creates a resource with a server-assigned id (or `id` when given by a trusted caller). */
@@ -194,7 +203,7 @@ export class FhirRepository {
     const resource = validateForWrite(input);
     const id = opts.id ?? this.newId();
     return this.withTransaction(async (repo) => {
-      const existing = await repo.current(repo.db, resource.resourceType, id);
+      const existing = await repo.current(resource.resourceType, id);
       if (existing) throw badRequest(`${resource.resourceType}/${id} already exists`);
       return repo.writeRevision(undefined, resource.resourceType, id, resource);
     });
@@ -209,7 +218,7 @@ export class FhirRepository {
     if (!resource.id) throw badRequest('Resource id is required for an update', `${resource.resourceType}.id`);
     const id = resource.id;
     return this.withTransaction(async (repo) => {
-      const existing = await repo.current(repo.db, resource.resourceType, id);
+      const existing = await repo.current(resource.resourceType, id);
       if (opts.ifMatch !== undefined) {
         const wanted = opts.ifMatch.replace(/^W\//, '').replace(/^"|"$/g, '');
         if (!existing || existing.rev !== wanted) {
@@ -227,7 +236,7 @@ export class FhirRepository {
   async delete(type: string, id: string): Promise<boolean> {
     if (!isSupportedResourceType(type)) throw badRequest(`Unknown resource type "${type}"`);
     return this.withTransaction(async (repo) => {
-      const existing = await repo.current(repo.db, type, id);
+      const existing = await repo.current(type, id);
       if (!existing) throw notFound(`${type}/${id} not found`);
       if (existing.deleted) return false;
       await repo.writeRevision(existing, type, id, undefined);
@@ -237,7 +246,6 @@ export class FhirRepository {
 
   /** Writes one new revision as a child of the current one; `resource` undefined writes a tombstone. */
   private async writeRevision(current: CurrentRow | undefined, type: string, id: string, resource: Resource | undefined): Promise<StoredVersion> {
-    const db = this.db;
     const now = this.clock.now();
     const deleted = resource === undefined;
     const parent = current?.rev as RevisionId | undefined;
@@ -245,31 +253,13 @@ export class FhirRepository {
     const rev = computeRevision(parent, body, deleted);
     body.meta = { ...body.meta, versionId: rev, lastUpdated: new Date(now).toISOString() };
     const json = JSON.stringify(body);
-    const del = deleted ? 1 : 0;
-
-    const change = await db.insertInto('changes').values({ type, id, rev, deleted: del }).returning('seq').executeTakeFirstOrThrow();
-    const seq = change.seq;
-    let rk: number;
-    if (current) {
-      rk = current.rk;
-      await db.updateTable('resources').set({ rev, deleted: del, last_updated: now, seq, content: json }).where('rk', '=', rk).execute();
-    } else {
-      const inserted = await db
-        .insertInto('resources')
-        .values({ type, id, rev, deleted: del, last_updated: now, seq, content: json })
-        .returning('rk')
-        .executeTakeFirstOrThrow();
-      rk = inserted.rk;
-    }
-    if (parent) {
-      await db.updateTable('revisions').set({ leaf: 0 }).where('rk', '=', rk).where('rev', '=', parent).execute();
-    }
-    await db
-      .insertInto('revisions')
-      .values({ rk, rev, parent_rev: parent ?? null, generation: generationOf(rev), deleted: del, leaf: 1, last_updated: now, seq, content: json })
-      .execute();
-    if (current) await this.deleteIndexRows(rk);
-    if (!deleted) await this.insertIndexRows(rk, type, extractIndexRows(body));
+    const rows = deleted ? undefined : extractIndexRows(body);
+    await this.statements.writeRevision(
+      this.db,
+      current,
+      { type, id, rev, parentRev: parent ?? null, generation: generationOf(rev), deleted: deleted ? 1 : 0, lastUpdated: now, content: json },
+      rows,
+    );
     return { type, id, rev, deleted, lastUpdated: now, json };
   }
 
@@ -354,9 +344,8 @@ export class FhirRepository {
     }
     for (const w of writes) {
       if (!w.cur) continue;
-      await db.updateTable('resources').set({ rev: w.rev, deleted: 0, last_updated: now, seq: seqFor(w), content: w.json }).where('rk', '=', w.rk).execute();
-      if (w.parent) await db.updateTable('revisions').set({ leaf: 0 }).where('rk', '=', w.rk).where('rev', '=', w.parent).execute();
-      await this.deleteIndexRows(w.rk);
+      const values = { type: w.type, id: w.id, rev: w.rev, parentRev: w.parent ?? null, generation: generationOf(w.rev), deleted: 0, lastUpdated: now, content: w.json };
+      await this.statements.replaceCurrent(db, w.rk, values, seqFor(w));
     }
     for (const part of chunk(writes, 2000)) {
       await db
@@ -376,55 +365,8 @@ export class FhirRepository {
         )
         .execute();
     }
-    await this.insertIndexRowsMany(writes.map((w) => ({ rk: w.rk, type: w.type, rows: w.rows })));
+    await this.statements.insertIndexRows(db, writes.map((w) => ({ rk: w.rk, type: w.type, rows: w.rows })));
     return writes.map((w) => ({ type: w.type, id: w.id, rev: w.rev, deleted: false, lastUpdated: now, json: w.json }));
-  }
-
-  private async insertIndexRowsMany(items: { rk: number; type: string; rows: IndexRows }[]): Promise<void> {
-    const db = this.db;
-    const flat = <T>(pick: (rows: IndexRows) => T[], map: (rk: number, type: string, row: T) => Record<string, unknown>): Record<string, unknown>[] =>
-      items.flatMap((it) => pick(it.rows).map((row) => map(it.rk, it.type, row)));
-    const tables: [keyof typeof INDEX_TABLES, Record<string, unknown>[]][] = [
-      ['string', flat((r) => r.string, (rk, type, r) => ({ rk, type, ...r }))],
-      ['token', flat((r) => r.token, (rk, type, r) => ({ rk, type, ...r }))],
-      ['date', flat((r) => r.date, (rk, type, r) => ({ rk, type, ...r }))],
-      ['reference', flat((r) => r.reference, (rk, type, r) => ({ rk, type, code: r.code, target_type: r.targetType, target_id: r.targetId, ref: r.ref }))],
-      ['number', flat((r) => r.number, (rk, type, r) => ({ rk, type, ...r }))],
-      ['quantity', flat((r) => r.quantity, (rk, type, r) => ({ rk, type, ...r }))],
-      ['uri', flat((r) => r.uri, (rk, type, r) => ({ rk, type, ...r }))],
-    ];
-    for (const [kind, rows] of tables) {
-      if (!rows.length) continue;
-      const width = Object.keys(rows[0] ?? {}).length;
-      const size = Math.max(1, Math.floor(this.dialect.maxParameters / width) - 1);
-      for (const part of chunk(rows, size)) {
-        // The row objects match the table by construction (see IndexRows and schema.ts).
-        await db.insertInto(INDEX_TABLES[kind]).values(part as never).execute();
-      }
-    }
-  }
-
-  private async deleteIndexRows(rk: number): Promise<void> {
-    for (const table of Object.values(INDEX_TABLES)) {
-      await this.db.deleteFrom(table).where('rk', '=', rk).execute();
-    }
-  }
-
-  private async insertIndexRows(rk: number, type: string, rows: IndexRows): Promise<void> {
-    const db = this.db;
-    const base = { rk, type };
-    if (rows.string.length) await db.insertInto('sp_string').values(rows.string.map((r) => ({ ...base, ...r }))).execute();
-    if (rows.token.length) await db.insertInto('sp_token').values(rows.token.map((r) => ({ ...base, ...r }))).execute();
-    if (rows.date.length) await db.insertInto('sp_date').values(rows.date.map((r) => ({ ...base, ...r }))).execute();
-    if (rows.reference.length) {
-      await db
-        .insertInto('sp_reference')
-        .values(rows.reference.map((r) => ({ ...base, code: r.code, target_type: r.targetType, target_id: r.targetId, ref: r.ref })))
-        .execute();
-    }
-    if (rows.number.length) await db.insertInto('sp_number').values(rows.number.map((r) => ({ ...base, ...r }))).execute();
-    if (rows.quantity.length) await db.insertInto('sp_quantity').values(rows.quantity.map((r) => ({ ...base, ...r }))).execute();
-    if (rows.uri.length) await db.insertInto('sp_uri').values(rows.uri.map((r) => ({ ...base, ...r }))).execute();
   }
 
   /**

@@ -8,6 +8,9 @@ import { postgresDialect } from './postgres-dialect.js';
 import { openSqliteDatabase, sqliteDialect } from './sqlite-dialect.js';
 import { FhirRepository } from './fhir-repository.js';
 import type { RepositoryOptions } from './fhir-repository.js';
+import { openTransactionRunner } from './transaction-runner.js';
+import type { TransactionRunner } from './transaction-runner.js';
+import type { WriteQueueLimits } from './write-queue.js';
 import { loadDefinitions } from '../fhir/load-definitions.js';
 
 export type StoreLocation = { kind: 'sqlite'; file: string; keyHex: string | undefined } | { kind: 'postgres'; url: string };
@@ -15,11 +18,19 @@ export type StoreLocation = { kind: 'sqlite'; file: string; keyHex: string | und
 export interface Store {
   dialect: StoreDialect;
   repo: FhirRepository;
+  /** The store's write transactions (group commit on SQLite), observable for tests and metrics. */
+  writes: TransactionRunner;
+  /** Waits for accepted writes to commit, then releases the database. */
   close(): Promise<void>;
 }
 
+export interface StoreOptions extends RepositoryOptions {
+  /** Group commit limits (SQLite). */
+  groupCommit?: Partial<WriteQueueLimits>;
+}
+
 /** Opens a store, runs migrations, and returns its repository. */
-export async function openStore(location: StoreLocation, options: RepositoryOptions = {}): Promise<Store> {
+export async function openStore(location: StoreLocation, options: StoreOptions = {}): Promise<Store> {
   loadDefinitions();
   const dialect = location.kind === 'sqlite' ? sqliteDialect(openSqliteDatabase(location)) : postgresDialect(location.url);
   try {
@@ -28,5 +39,14 @@ export async function openStore(location: StoreLocation, options: RepositoryOpti
     await dialect.close();
     throw err;
   }
-  return { dialect, repo: new FhirRepository(dialect, dialect.db, options), close: () => dialect.close() };
+  const writes = openTransactionRunner(dialect, { clock: options.clock, groupCommit: options.groupCommit });
+  return {
+    dialect,
+    repo: new FhirRepository(dialect, dialect.db, options, false, writes),
+    writes,
+    close: async () => {
+      await writes.close();
+      await dialect.close();
+    },
+  };
 }

@@ -9,6 +9,9 @@ import type { StoreDialect } from './dialect.js';
 // int8 (bigint) columns hold epoch milliseconds and sequences, all below 2^53.
 pg.types.setTypeParser(20, (v) => Number.parseInt(v, 10));
 
+/** SQLSTATEs of a lost race: unique_violation, serialization_failure, deadlock_detected. */
+const TRANSIENT_CONFLICTS: ReadonlySet<string> = new Set(['23505', '40001', '40P01']);
+
 /** Opens a pooled PostgreSQL store dialect for `connectionString`. */
 export function postgresDialect(connectionString: string, poolSize = 10): StoreDialect {
   const pool = new pg.Pool({ connectionString, max: poolSize });
@@ -17,6 +20,8 @@ export function postgresDialect(connectionString: string, poolSize = 10): StoreD
     name: 'postgres',
     db,
     supportsForUpdate: true,
+    groupCommit: false,
+    isTransientConflict: (error) => TRANSIENT_CONFLICTS.has(String((error as { code?: unknown } | null)?.code)),
     maxParameters: 60_000,
     autoIncrementType: 'bigint',
     autoIncrement: (col) => col.generatedByDefaultAsIdentity(),

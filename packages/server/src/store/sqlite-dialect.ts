@@ -4,6 +4,7 @@
  */
 import Database from 'better-sqlite3-multiple-ciphers';
 import { Kysely, SqliteDialect, sql } from 'kysely';
+import type { SqliteDatabase, SqliteStatement } from 'kysely';
 import type { ChartDatabase } from './schema.js';
 import type { StoreDialect } from './dialect.js';
 
@@ -54,14 +55,44 @@ export function openSqliteDatabase(opts: SqliteOptions): Database.Database {
   }
 }
 
+/**
+ * The handle Kysely's SQLite driver uses, with a bounded cache of prepared statements:
+ * the driver prepares every query it runs, and preparing costs more than running the small
+ * statements of a write. A statement still iterating (a streamed query) is never handed out
+ * twice; a fresh one is prepared instead. SQLite re-prepares cached statements itself after
+ * a schema change.
+ */
+export function cachingStatements(raw: Database.Database, capacity = 256): SqliteDatabase {
+  const cache = new Map<string, Database.Statement>();
+  return {
+    close: () => raw.close(),
+    prepare(text: string): SqliteStatement {
+      const hit = cache.get(text);
+      if (hit && !hit.busy) {
+        cache.delete(text); // re-insert: the Map's order is the recency order
+        cache.set(text, hit);
+        return hit;
+      }
+      const stmt = raw.prepare(text);
+      if (!hit) {
+        cache.set(text, stmt);
+        if (cache.size > capacity) cache.delete(cache.keys().next().value as string);
+      }
+      return stmt;
+    },
+  };
+}
+
 /** The SQLite store dialect over an open database handle. */
 export function sqliteDialect(raw: Database.Database): StoreDialect {
-  const db = new Kysely<ChartDatabase>({ dialect: new SqliteDialect({ database: raw }) });
+  const db = new Kysely<ChartDatabase>({ dialect: new SqliteDialect({ database: cachingStatements(raw) }) });
   return {
     name: 'sqlite',
     db,
     raw,
     supportsForUpdate: false,
+    groupCommit: true,
+    isTransientConflict: () => false,
     maxParameters: 32_000,
     autoIncrementType: 'integer',
     autoIncrement: (col) => col.autoIncrement(),
