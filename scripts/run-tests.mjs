@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 // Runs the test files of every workspace with Node's test runner (TypeScript through tsx).
 //   node scripts/run-tests.mjs            all *.test.ts files (PostgreSQL and browser tests skip visibly when unavailable)
-//   node scripts/run-tests.mjs --pg       only the PostgreSQL suites (CHARTROOM_TEST_PG must be set)
+//   node scripts/run-tests.mjs --pg       only the files that exercise PostgreSQL (CHARTROOM_TEST_PG must be set)
 //   node scripts/run-tests.mjs --browser  only the headless Chromium suites
 //   node scripts/run-tests.mjs FILTER…    only files whose path contains a FILTER
-import { readdirSync, statSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
@@ -30,7 +30,8 @@ if (pg) {
     console.error('test:pg needs CHARTROOM_TEST_PG, e.g. postgres://postgres@127.0.0.1:5432/postgres');
     process.exit(2);
   }
-  files = files.filter((f) => /\.pg\.test\.ts$|conformance/.test(f));
+  // Every test file that exercises PostgreSQL (it names the store kinds or the test server).
+  files = files.filter((f) => /STORE_KINDS|postgresTestStore|TEST_PG|PG_SKIP/.test(readFileSync(join(root, f), 'utf8')));
 } else if (browser) {
   files = files.filter((f) => f.endsWith('.browser.test.ts'));
 }
