@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Kysely, Transaction } from 'kysely';
 import { validateResource, OperationOutcomeError } from '@medplum/core';
-import type { Resource } from '@medplum/fhirtypes';
+import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
 import {
   OutcomeError,
   badRequest,
@@ -78,12 +78,31 @@ export function validateForWrite(resource: unknown): Resource {
     if (err instanceof OperationOutcomeError) {
       throw new OutcomeError('badRequest', {
         resourceType: 'OperationOutcome',
-        issue: err.outcome.issue.map((i) => ({ ...i, diagnostics: i.diagnostics ?? i.details?.text })),
+        issue: err.outcome.issue.map((i) => ({ ...i, diagnostics: readableDiagnostics(i) })),
       });
     }
     throw err;
   }
   return r;
+}
+
+/**
+ * A validation issue as a person reads it: where, then what. The validator puts an
+ * invariant's FHIRPath (as JSON) in `diagnostics`; it is kept after the text.
+ */
+function readableDiagnostics(issue: OperationOutcomeIssue): string {
+  const where = issue.expression?.[0];
+  const text = issue.details?.text ?? issue.diagnostics ?? 'Invalid resource';
+  let rule = '';
+  if (issue.diagnostics?.startsWith('{')) {
+    try {
+      const parsed = JSON.parse(issue.diagnostics) as { fhirpath?: unknown };
+      if (typeof parsed.fhirpath === 'string') rule = ` (rule: ${parsed.fhirpath})`;
+    } catch {
+      rule = '';
+    }
+  }
+  return `${where ? `${where}: ` : ''}${text}${rule}`;
 }
 
 /** Splits a list into parts of at most `size` items. */
