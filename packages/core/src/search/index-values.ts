@@ -7,6 +7,9 @@ import { evalFhirPathTyped, toTypedValue } from '@medplum/core';
 import type { TypedValue } from '@medplum/core';
 import type { Resource } from '@medplum/fhirtypes';
 import { searchParamsFor } from './definitions.js';
+import type { SearchParamDef } from './definitions.js';
+import { compileSearchPaths } from './compiled-path.js';
+import type { CompiledPath } from './compiled-path.js';
 import { parseDateRange } from './dates.js';
 import { normalizeString } from './normalize.js';
 
@@ -50,9 +53,28 @@ export function parseReference(ref: string): { type: string | null; id: string |
   return m ? { type: m[1] ?? null, id: m[2] ?? null } : { type: null, id: null };
 }
 
+/**
+ * Normalised forms of recently indexed strings: names, cities, states and codes repeat across
+ * resources, and Unicode normalisation costs far more than a lookup. Bounded; emptied when full.
+ */
+const normalizedCache = new Map<string, string>();
+const NORMALIZED_CACHE_MAX = 20_000;
+
+function normalizedForIndex(v: string): string {
+  let value = normalizedCache.get(v);
+  if (value === undefined) {
+    value = normalizeString(v).slice(0, MAX_STRING);
+    if (v.length <= MAX_STRING) {
+      if (normalizedCache.size >= NORMALIZED_CACHE_MAX) normalizedCache.clear();
+      normalizedCache.set(v, value);
+    }
+  }
+  return value;
+}
+
 function pushString(rows: StringRow[], code: string, v: unknown): void {
   if (typeof v !== 'string') return;
-  const value = normalizeString(v).slice(0, MAX_STRING);
+  const value = normalizedForIndex(v);
   if (value) rows.push({ code, value, exact: v.slice(0, MAX_STRING) });
 }
 
@@ -145,17 +167,55 @@ function stringRowsOf(rows: StringRow[], code: string, tv: TypedValue): void {
   }
 }
 
+/** A search parameter of one resource type, with its expression compiled when it can be. */
+export interface IndexedParam {
+  readonly def: SearchParamDef;
+  /** The compiled walk, or undefined when the expression is evaluated with FHIRPath. */
+  readonly compiled: CompiledPath | undefined;
+}
+
+const indexedParamCache = new Map<string, readonly IndexedParam[]>();
+
+/**
+ * The indexed search parameters of `resourceType` with their expressions compiled (once per
+ * process) into direct JSON walks where they are simple enough (see compiled-path.ts).
+ */
+export function indexedParamsFor(resourceType: string): readonly IndexedParam[] {
+  let params = indexedParamCache.get(resourceType);
+  if (!params) {
+    const defs = [...searchParamsFor(resourceType).values()];
+    const compiled = compileSearchPaths(
+      defs.map((def) => def.expression),
+      resourceType,
+    );
+    params = defs.map((def, i) => ({ def, compiled: compiled[i] }));
+    indexedParamCache.set(resourceType, params);
+  }
+  return params;
+}
+
+export interface ExtractIndexRowsOptions {
+  /**
+   * Evaluate every expression with the FHIRPath interpreter, never the compiled walks: the
+   * reference behaviour the compiled walks are tested against.
+   */
+  fhirPathOnly?: boolean;
+}
+
 /** Computes every index row of `resource` from the definitions of its type. */
-export function extractIndexRows(resource: Resource): IndexRows {
+export function extractIndexRows(resource: Resource, options: ExtractIndexRowsOptions = {}): IndexRows {
   const rows: IndexRows = { string: [], token: [], date: [], reference: [], number: [], quantity: [], uri: [] };
-  const params = searchParamsFor(resource.resourceType);
-  const input = [toTypedValue(resource)];
-  for (const def of params.values()) {
-    let values: TypedValue[];
-    try {
-      values = evalFhirPathTyped(def.expression, input);
-    } catch {
-      continue; // an expression that cannot apply to this instance indexes nothing
+  const params = indexedParamsFor(resource.resourceType);
+  const input = [toTypedValue(resource)]; // one array per resource: compiled paths share steps by it
+  const interpretOnly = options.fhirPathOnly === true;
+  for (const { def, compiled } of params) {
+    let values: TypedValue[] | undefined = interpretOnly || !compiled ? undefined : compiled(input);
+    if (!values) {
+      try {
+        values = evalFhirPathTyped(def.expression, input);
+      } catch {
+        continue; // an expression that cannot apply to this instance indexes nothing
+      }
     }
     for (const tv of values) {
       switch (def.type) {
@@ -188,4 +248,9 @@ export function extractIndexRows(resource: Resource): IndexRows {
     }
   }
   return rows;
+}
+
+/** {@link extractIndexRows} with every expression evaluated by the FHIRPath interpreter. */
+export function extractIndexRowsSlow(resource: Resource): IndexRows {
+  return extractIndexRows(resource, { fhirPathOnly: true });
 }
