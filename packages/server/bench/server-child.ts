@@ -3,6 +3,7 @@
  * sent, listens on 127.0.0.1 on a free port, answers RSS questions, and stops on request.
  */
 import { buildApp } from '../src/http/app.js';
+import { releaseStartupMemory } from '../src/release-startup-memory.js';
 import { openStore } from '../src/store/open-store.js';
 import type { Store } from '../src/store/open-store.js';
 import type { FastifyInstance } from 'fastify';
@@ -32,6 +33,7 @@ async function handle(msg: ToServer): Promise<void> {
       store = await openStore(msg.location);
       app = await buildApp({ repo: store.repo, logger: false });
       await app.listen({ host: '127.0.0.1', port: 0 });
+      releaseStartupMemory(); // as `chartroom serve` does
       const address = app.server.address();
       if (address === null || typeof address === 'string') throw new Error('the server has no TCP address');
       send({ kind: 'ready', port: address.port, rss: process.memoryUsage().rss });

@@ -7,6 +7,7 @@ import { initDataDir, isDataDir, openDataDir } from '../data-dir.js';
 import { openDataStore } from './open-data-store.js';
 import { WrongKeyError } from '../store/sqlite-dialect.js';
 import { buildApp } from '../http/app.js';
+import { releaseStartupMemory } from '../release-startup-memory.js';
 import { runImport } from './import-command.js';
 import { runDemo } from './demo-command.js';
 
@@ -35,6 +36,7 @@ async function serve(data: string, opts: { port?: string; host?: string; store?:
   const store = await openNodeStore(data, opts.store);
   const app = await buildApp({ repo: store.repo, practiceName: dd.config.practiceName, logger: false });
   const address = await app.listen({ port, host });
+  releaseStartupMemory();
   const shown = address.replace('127.0.0.1', 'localhost');
   console.log(`Chartroom node for ${dd.config.practiceName} (${opts.store ? 'PostgreSQL' : 'encrypted SQLite'}) is running at ${shown}`);
   console.log(`  FHIR API:  ${shown}/fhir/R4/metadata`);
