@@ -62,6 +62,7 @@ let resourceTypes: readonly string[] | undefined;
 
 /** All R4 resource types this server stores (every concrete type except Bundle-like wrappers). */
 export function supportedResourceTypes(): readonly string[] {
+  if (!loaded) throw new Error('FHIR definitions are not loaded: call loadFhirDefinitions first');
   if (!resourceTypes) {
     resourceTypes = getResourceTypes()
       .filter((t) => !EXCLUDED_TYPES.has(t) && isResourceType(t))
@@ -99,6 +100,7 @@ function allSearchParameters(resourceType: string): Record<string, SearchParamet
 export function searchParamsFor(resourceType: string): ReadonlyMap<string, SearchParamDef> {
   const cached = paramCache.get(resourceType);
   if (cached) return cached;
+  if (!loaded) throw new Error('FHIR definitions are not loaded: call loadFhirDefinitions first');
   const result = new Map<string, SearchParamDef>();
   const all = allSearchParameters(resourceType);
   for (const [code, sp] of Object.entries(all)) {
