@@ -15,6 +15,7 @@ import { localDate } from '../src/demo/demo-time.js';
 import { DRUGS, RXNORM } from '../src/demo/medication-catalog.js';
 import { danglingReferences } from '../src/import/reference-check.js';
 import { sqliteTestStore } from './helpers/stores.js';
+import { allResources } from './helpers/all-resources.js';
 import type { TestStore } from './helpers/stores.js';
 
 type Json = Record<string, unknown> & { resourceType: string; id: string };
@@ -39,17 +40,6 @@ async function search(repo: FhirRepository, type: string, query: QueryParams): P
   return found.matches.map((m) => JSON.parse(m.json) as Json);
 }
 
-async function everything(repo: FhirRepository): Promise<Json[]> {
-  const out: Json[] = [];
-  for (const type of Object.keys(await repo.countByType())) {
-    for (let offset = 0; ; offset += 1000) {
-      const page = await repo.search(parseSearchRequest(type, { _count: '1000', _offset: String(offset), _total: 'none' }));
-      for (const m of page.matches) out.push(JSON.parse(m.json) as Json);
-      if (!page.hasMore) break;
-    }
-  }
-  return out;
-}
 
 const ref = (r: { reference?: string } | undefined): string => r?.reference ?? '';
 
@@ -74,7 +64,7 @@ test('two loads with the same seed and today store the same resources', async ()
     assert.deepEqual(counts[0], counts[1]);
     const [x, y] = await Promise.all(
       stores.map(async (s) =>
-        (await everything(s.repo))
+        (await allResources(s.repo))
           .map((r) => JSON.stringify({ ...r, meta: { ...(r.meta as object), lastUpdated: undefined } }))
           .sort(),
       ),
@@ -91,7 +81,7 @@ test('the default demo practice', { timeout: 600_000 }, async (t) => {
   t.after(() => store.dispose());
   const progress: number[] = [];
   const counts = await loadDemo(store.repo, { seed: 1, today: TODAY, onProgress: (p) => progress.push(p.patientsDone) });
-  const all = await everything(store.repo);
+  const all = await allResources(store.repo);
 
   await t.test('has 200 patients, ~50 resources each, and reports progress', () => {
     assert.equal(counts.Patient, 200);

@@ -8,30 +8,16 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseSearchRequest } from '@chartroom/core';
-import type { FhirRepository } from '../src/store/fhir-repository.js';
 import { importPaths } from '../src/import/import-paths.js';
 import { danglingReferences } from '../src/import/reference-check.js';
 import { rewriteReferences } from '../src/import/rewrite-references.js';
 import { sqliteTestStore } from './helpers/stores.js';
+import { allResources } from './helpers/all-resources.js';
 
 const SYNTHEA = fileURLToPath(new URL('../../../../shared/data/synthea-r4/', import.meta.url));
 const SKIP = existsSync(SYNTHEA) ? false : `Synthea import skipped: ${SYNTHEA} absent (../shared/data is not part of the repository)`;
 
 type Json = Record<string, unknown> & { resourceType: string; id?: string };
-
-/** Every current resource in the store, read through search, page by page. */
-async function allResources(repo: FhirRepository): Promise<Json[]> {
-  const out: Json[] = [];
-  for (const type of Object.keys(await repo.countByType())) {
-    for (let offset = 0; ; offset += 1000) {
-      const page = await repo.search(parseSearchRequest(type, { _count: '1000', _offset: String(offset), _total: 'none' }));
-      for (const m of page.matches) out.push(JSON.parse(m.json) as Json);
-      if (!page.hasMore) break;
-    }
-  }
-  return out;
-}
 
 function withoutMeta(r: Json): Json {
   const { meta: _meta, ...rest } = r;
