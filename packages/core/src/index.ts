@@ -6,3 +6,4 @@ export * from './search/normalize.js';
 export * from './search/definitions.js';
 export * from './search/index-values.js';
 export * from './search/search-request.js';
+export * from './security/principal.js';

@@ -10,6 +10,7 @@ import { buildApp } from '../http/app.js';
 import { releaseStartupMemory } from '../release-startup-memory.js';
 import { runImport } from './import-command.js';
 import { runDemo } from './demo-command.js';
+import { UsageError } from './usage-error.js';
 
 const USAGE = `Usage: chartroom <command> [options]
 
@@ -22,8 +23,25 @@ Commands:
   start  [--data DIR]                              first run: init + demo; then serve (what npm start does)
 `;
 
-/** Thrown for a usage mistake: printed without a stack trace. */
-export class UsageError extends Error {}
+export { UsageError };
+
+/**
+ * A command that parses its own options (its module calls `parseArgs` on `args`, throws
+ * {@link UsageError} for mistakes, prints, and returns the exit code).
+ */
+export interface ModuleCommand {
+  /** One or more lines for the usage text. */
+  usage: string;
+  run(args: string[]): Promise<number>;
+}
+
+/** Commands kept in their own modules (user, token, peer, sync, audit, backup…): one line each. */
+const MODULE_COMMANDS: Record<string, ModuleCommand> = {};
+
+function usage(): string {
+  const extra = Object.values(MODULE_COMMANDS).map((c) => c.usage.replace(/^/gm, '  ')).join('\n');
+  return extra ? `${USAGE}${extra}\n` : USAGE;
+}
 
 /** Opens a data directory's store (kept under this name for existing callers). */
 export const openNodeStore = openDataStore;
@@ -58,6 +76,8 @@ export async function main(argv: string[]): Promise<number> {
   process.umask(0o077);
   const [command, ...rest] = argv;
   try {
+    const moduleCommand = command === undefined ? undefined : MODULE_COMMANDS[command];
+    if (moduleCommand) return await moduleCommand.run(rest);
     const { values, positionals } = parseArgs({
       args: rest,
       allowPositionals: true,
@@ -74,7 +94,7 @@ export async function main(argv: string[]): Promise<number> {
       },
     });
     if (!command || command === 'help' || command === '--help' || values.help) {
-      console.log(USAGE);
+      console.log(usage());
       return command ? 0 : 1;
     }
     const data = values.data;
@@ -111,7 +131,7 @@ export async function main(argv: string[]): Promise<number> {
         return await serve(dir, { port: values.port, host: values.host });
       }
       default:
-        throw new UsageError(`Unknown command "${command}".\n\n${USAGE}`);
+        throw new UsageError(`Unknown command "${command}".\n\n${usage()}`);
     }
   } catch (err) {
     if (err instanceof UsageError || err instanceof WrongKeyError || /^--store must be/.test((err as Error).message) || (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {

@@ -2,7 +2,7 @@
  * The transport-free request and response of the FHIR router. HTTP adapters build a
  * {@link FhirRequest} and send the {@link FhirResponse}; nothing here knows Fastify.
  */
-import type { QueryParams } from '@chartroom/core';
+import type { Principal, QueryParams } from '@chartroom/core';
 import type { FhirRepository } from '../store/fhir-repository.js';
 
 export interface FhirRequest {
@@ -17,6 +17,8 @@ export interface FhirRequest {
   ifNoneExist?: string | undefined;
   ifNoneMatch?: string | undefined;
   prefer?: string | undefined;
+  /** Who asks (set by the HTTP layer after authentication); absent means the node itself (CLI, demo, sync apply). */
+  principal?: Principal | undefined;
 }
 
 export interface FhirResponse {
