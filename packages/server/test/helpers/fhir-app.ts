@@ -32,6 +32,8 @@ export interface FhirTestApp {
   repo: FhirRepository;
   /** Sends one request below the FHIR base (e.g. `Patient?name=x`). */
   call(method: string, path: string, opts?: FhirCallOptions): Promise<FhirReply>;
+  /** Sends one request to any path of the app (e.g. `/api/schedule?date=…`), with the same credentials as `call`. */
+  request(method: string, url: string, opts?: FhirCallOptions): Promise<FhirReply>;
   /** Follows an absolute link the server returned (e.g. a Bundle's `next`). */
   follow(url: string): Promise<FhirReply>;
   /** What a read-only check compares: the change-log head and current counts per type. */
@@ -43,21 +45,24 @@ export interface FhirTestApp {
 export async function fhirTestApp(open: () => Promise<TestStore> = () => sqliteTestStore(), config: Partial<AppConfig> = {}): Promise<FhirTestApp> {
   const store = await open();
   const app = await buildApp({ repo: store.repo, ...config });
-  const call = async (method: string, path: string, opts: FhirCallOptions = {}): Promise<FhirReply> => {
+  const request = async (method: string, url: string, opts: FhirCallOptions = {}): Promise<FhirReply> => {
     const headers: Record<string, string> = { ...opts.headers };
     let payload = opts.payload;
     if (payload === undefined && opts.body !== undefined) {
       payload = JSON.stringify(opts.body);
       headers['content-type'] ??= 'application/fhir+json';
     }
-    const res = await app.inject({ method: method as 'GET', url: `${FHIR_BASE}/${path}`, headers, ...(payload !== undefined ? { payload } : {}) });
-    return { status: res.statusCode, headers: res.headers, text: res.body, body: res.body ? JSON.parse(res.body) : undefined };
+    const res = await app.inject({ method: method as 'GET', url, headers, ...(payload !== undefined ? { payload } : {}) });
+    const json = /json/.test(String(res.headers['content-type'] ?? '')) && res.body ? JSON.parse(res.body) : undefined;
+    return { status: res.statusCode, headers: res.headers, text: res.body, body: json };
   };
+  const call = (method: string, path: string, opts: FhirCallOptions = {}): Promise<FhirReply> => request(method, `${FHIR_BASE}/${path}`, opts);
   return {
     app,
     store,
     repo: store.repo,
     call,
+    request,
     follow: (url: string) => {
       const at = url.indexOf(`${FHIR_BASE}/`);
       assert.ok(at >= 0, `a link below the FHIR base: ${url}`);
