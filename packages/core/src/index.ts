@@ -7,3 +7,4 @@ export * from './search/definitions.js';
 export * from './search/index-values.js';
 export * from './search/search-request.js';
 export * from './security/principal.js';
+export * from './security/access.js';
