@@ -23,6 +23,12 @@ export interface StoreDialect {
    * (PostgreSQL). SQLite's one serialised writer never races, so it answers false.
    */
   isTransientConflict(error: unknown): boolean;
+  /**
+   * True when the connection to the database was lost (a server restart or failover:
+   * PostgreSQL); a transaction that failed so before COMMIT is safe to run again. SQLite's
+   * in-process connection is never lost, so it answers false.
+   */
+  isConnectionLost(error: unknown): boolean;
   /** Largest number of bound parameters in one statement. */
   readonly maxParameters: number;
   /** Column type of an auto-increment primary key. */

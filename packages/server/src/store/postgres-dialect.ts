@@ -5,6 +5,7 @@ import pg from 'pg';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import type { ChartDatabase } from './schema.js';
 import type { StoreDialect } from './dialect.js';
+import { isConnectionLost, resilientPool } from './postgres-resilient-pool.js';
 
 // int8 (bigint) columns hold epoch milliseconds and sequences, all below 2^53.
 pg.types.setTypeParser(20, (v) => Number.parseInt(v, 10));
@@ -14,7 +15,7 @@ const TRANSIENT_CONFLICTS: ReadonlySet<string> = new Set(['23505', '40001', '40P
 
 /** Opens a pooled PostgreSQL store dialect for `connectionString`. */
 export function postgresDialect(connectionString: string, poolSize = 10): StoreDialect {
-  const pool = new pg.Pool({ connectionString, max: poolSize });
+  const pool = resilientPool(connectionString, poolSize);
   const db = new Kysely<ChartDatabase>({ dialect: new PostgresDialect({ pool }) });
   return {
     name: 'postgres',
@@ -22,6 +23,7 @@ export function postgresDialect(connectionString: string, poolSize = 10): StoreD
     supportsForUpdate: true,
     groupCommit: false,
     isTransientConflict: (error) => TRANSIENT_CONFLICTS.has(String((error as { code?: unknown } | null)?.code)),
+    isConnectionLost,
     maxParameters: 60_000,
     autoIncrementType: 'bigint',
     autoIncrement: (col) => col.generatedByDefaultAsIdentity(),

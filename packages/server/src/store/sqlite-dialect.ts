@@ -93,6 +93,7 @@ export function sqliteDialect(raw: Database.Database): StoreDialect {
     supportsForUpdate: false,
     groupCommit: true,
     isTransientConflict: () => false,
+    isConnectionLost: () => false,
     maxParameters: 32_000,
     autoIncrementType: 'integer',
     autoIncrement: (col) => col.autoIncrement(),

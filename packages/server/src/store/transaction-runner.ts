@@ -58,15 +58,23 @@ export class PooledTransactions implements TransactionRunner {
   private async attempt<T>(fn: WriteFn<T>, attempt: number): Promise<T> {
     const started = this.clock.now();
     let commitStarted = started;
+    let committing = false;
     let value: T;
     try {
       value = await this.dialect.db.transaction().execute(async (tx) => {
         const result = await fn(tx);
         commitStarted = this.clock.now();
+        committing = true;
         return result;
       });
     } catch (error) {
       if (attempt < MAX_ATTEMPTS && this.dialect.isTransientConflict(error)) return this.attempt(fn, attempt + 1);
+      // The connection died before COMMIT was sent, so nothing was written: run it again on
+      // a new connection. During COMMIT the outcome is unknown, so that error is reported.
+      if (attempt < MAX_ATTEMPTS && !committing && this.dialect.isConnectionLost(error)) {
+        await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+        return this.attempt(fn, attempt + 1);
+      }
       throw error;
     }
     const now = this.clock.now();

@@ -14,6 +14,8 @@ import type { RepositoryOptions } from '../../src/store/fhir-repository.js';
 export interface TestStore extends Store {
   /** Closes the store and removes its files or database. */
   dispose(): Promise<void>;
+  /** The throwaway database's name (PostgreSQL only). */
+  databaseName?: string;
 }
 
 /** The PostgreSQL server URL for tests, or undefined (tests then skip with a message). */
@@ -48,6 +50,7 @@ export async function postgresTestStore(options: RepositoryOptions = {}): Promis
   const store = await openStore({ kind: 'postgres', url: url.toString() }, options);
   return {
     ...store,
+    databaseName: name,
     dispose: async () => {
       await store.close();
       const a = new pg.Client({ connectionString: TEST_PG });
