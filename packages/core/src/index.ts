@@ -8,3 +8,6 @@ export * from './search/index-values.js';
 export * from './search/search-request.js';
 export * from './security/principal.js';
 export * from './security/access.js';
+export * from './security/labels.js';
+export * from './security/policy-table.js';
+export * from './security/policy.js';

@@ -14,4 +14,10 @@ export interface RouteAccess {
   resourceType: string;
   /** Name of the route parameter holding the patient id, for compartment checks (e.g. `id`). */
   patientParam?: string;
+  /**
+   * Who may call it at all: `public` needs no login (sign-in, health check); `authenticated`
+   * is any signed-in caller acting on their own account (own sessions, MFA enrolment), not
+   * decided by the role table. Absent: the role table decides.
+   */
+  audience?: 'public' | 'authenticated';
 }
