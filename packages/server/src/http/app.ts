@@ -10,7 +10,7 @@ import type { FhirRepository } from '../store/fhir-repository.js';
 import { handleFhirRequest } from '../fhir/router.js';
 import type { FhirRequest } from '../fhir/types.js';
 import { parseJsonBody } from './json-body.js';
-import { webIndexHtml } from './web-page.js';
+import { registerWebApp } from './web-page.js';
 
 export interface AppConfig {
   repo: FhirRepository;
@@ -144,7 +144,6 @@ export async function buildApp(config: AppConfig): Promise<FastifyInstance> {
   app.route({ method: ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD'], url: `${FHIR_BASE}/*`, handler: fhir });
 
   app.get('/healthz', async () => ({ status: 'ok' }));
-  const page = webIndexHtml(config.practiceName ?? 'Chartroom');
-  app.get('/', async (_req, reply) => reply.header('content-type', 'text/html; charset=utf-8').send(page));
+  registerWebApp(app, config.practiceName ?? 'Chartroom');
   return app;
 }

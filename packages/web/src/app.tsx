@@ -1,0 +1,67 @@
+/** The app: session gate, then the shell with the screen for the current path. */
+import { Center, Loader, Alert, Button } from '@mantine/core';
+import { useEffect } from 'react';
+import { LoginPage } from './login/login-page';
+import { useSession } from './login/session.resource';
+import { AdminPage } from './admin/admin-page';
+import { ChartPage } from './chart/chart-page';
+import { ConflictsPage } from './inbox/conflicts-page';
+import { ResultsInboxPage } from './labs/results-inbox-page';
+import { Shell } from './shell/app-shell';
+import { matchPath, navigate, usePath } from './shell/router';
+import { TodayPage } from './today/today-page';
+import { Empty } from './shell/view-states';
+
+function Screen({ path }: { path: string }) {
+  let m: Record<string, string> | undefined;
+  if ((m = matchPath('/patients/:id/:tab?', path))) return <ChartPage patientId={m.id ?? ''} tab={m.tab} />;
+  if (matchPath('/today', path)) return <TodayPage />;
+  if (matchPath('/results', path)) return <ResultsInboxPage />;
+  if (matchPath('/conflicts', path)) return <ConflictsPage />;
+  if (matchPath('/admin', path)) return <AdminPage />;
+  return <Empty>There is no screen at {path}.</Empty>;
+}
+
+/** The root component. */
+export function App() {
+  const session = useSession();
+  const path = usePath();
+  const s = session.state;
+  useEffect(() => {
+    if ((s.kind === 'signed-in' || s.kind === 'open') && (path === '/' || path === '/login')) navigate('/today', { replace: true });
+  }, [s.kind, path]);
+  switch (s.kind) {
+    case 'checking':
+      return (
+        <Center h="100vh" role="status" aria-label="Starting">
+          <Loader />
+        </Center>
+      );
+    case 'unreachable':
+      return (
+        <Center h="100vh">
+          <Alert color="red" title="Cannot reach this Chartroom node" maw={480}>
+            {s.message}
+            <div>
+              <Button mt="sm" onClick={session.recheck}>
+                Try again
+              </Button>
+            </div>
+          </Alert>
+        </Center>
+      );
+    case 'signed-out':
+      return <LoginPage reason={s.reason} />;
+    case 'signed-in':
+    case 'open':
+      return (
+        <Shell user={s.user} open={s.kind === 'open'} locked={s.locked}>
+          <Screen path={path} />
+        </Shell>
+      );
+    default: {
+      const never: never = s;
+      throw new Error(`unknown session state ${JSON.stringify(never)}`);
+    }
+  }
+}

@@ -1,0 +1,1 @@
+export function ChartPage({ patientId }: { patientId: string; tab?: string }) { return <div>{patientId}</div>; }

@@ -1,0 +1,1 @@
+export function ConflictsPage() { return <div>Conflicts</div>; }

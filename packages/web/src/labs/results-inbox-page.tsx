@@ -1,0 +1,1 @@
+export function ResultsInboxPage() { return <div>Results</div>; }

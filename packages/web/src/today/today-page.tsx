@@ -1,0 +1,1 @@
+export function TodayPage() { return <div>Today</div>; }
