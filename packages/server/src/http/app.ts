@@ -10,6 +10,8 @@ import type { FhirRepository } from '../store/fhir-repository.js';
 import { handleFhirRequest } from '../fhir/router.js';
 import type { FhirRequest } from '../fhir/types.js';
 import { parseJsonBody } from './json-body.js';
+import { registerChartRoutes } from './chart-routes.js';
+import type { Clock } from '../store/clock.js';
 import { registerWebApp } from './web-page.js';
 
 export interface AppConfig {
@@ -20,6 +22,8 @@ export interface AppConfig {
   logger?: boolean;
   /** Practice name shown on the start page. */
   practiceName?: string;
+  /** Clock of the schedule, patient and note services (default the wall clock; tests inject one). */
+  clinicalClock?: Clock;
 }
 
 export const FHIR_BASE = '/fhir/R4';
@@ -143,6 +147,7 @@ export async function buildApp(config: AppConfig): Promise<FastifyInstance> {
   app.route({ method: ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD'], url: `${FHIR_BASE}`, handler: fhir });
   app.route({ method: ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD'], url: `${FHIR_BASE}/*`, handler: fhir });
 
+  registerChartRoutes(app, { repo: config.repo, clock: config.clinicalClock });
   app.get('/healthz', async () => ({ status: 'ok' }));
   registerWebApp(app, config.practiceName ?? 'Chartroom');
   return app;
