@@ -11,6 +11,9 @@ import { releaseStartupMemory } from '../release-startup-memory.js';
 import { runImport } from './import-command.js';
 import { runDemo } from './demo-command.js';
 import { UsageError } from './usage-error.js';
+import { backupCommand } from './backup-command.js';
+import { restoreCommand } from './restore-command.js';
+import { verifyCommand } from './verify-command.js';
 
 const USAGE = `Usage: chartroom <command> [options]
 
@@ -36,7 +39,11 @@ export interface ModuleCommand {
 }
 
 /** Commands kept in their own modules (user, token, peer, sync, audit, backup…): one line each. */
-const MODULE_COMMANDS: Record<string, ModuleCommand> = {};
+const MODULE_COMMANDS: Record<string, ModuleCommand> = {
+  backup: backupCommand,
+  restore: restoreCommand,
+  verify: verifyCommand,
+};
 
 function usage(): string {
   const extra = Object.values(MODULE_COMMANDS).map((c) => c.usage.replace(/^/gm, '  ')).join('\n');
