@@ -5,6 +5,9 @@
 import { Migrator, sql } from 'kysely';
 import type { Kysely, Migration, MigrationProvider } from 'kysely';
 import type { StoreDialect } from './dialect.js';
+import { authAccountsMigration } from './migrations/0002-auth-accounts.js';
+import { auditMigration } from './migrations/0003-audit.js';
+import { syncMigration } from './migrations/0004-sync.js';
 
 function initial(d: StoreDialect): Migration {
   return {
@@ -88,6 +91,9 @@ function initial(d: StoreDialect): Migration {
 export function migrations(d: StoreDialect): Record<string, Migration> {
   return {
     '0001-initial': initial(d),
+    '0002-auth-accounts': authAccountsMigration(d),
+    '0003-audit': auditMigration(d),
+    '0004-sync': syncMigration(d),
   };
 }
 
