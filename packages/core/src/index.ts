@@ -11,3 +11,8 @@ export * from './security/access.js';
 export * from './security/labels.js';
 export * from './security/policy-table.js';
 export * from './security/policy.js';
+export * from './clinical/knowledge-base-data.js';
+export * from './clinical/knowledge-base.js';
+export * from './clinical/medication-coding.js';
+export * from './clinical/medication-check.js';
+export * from './clinical/drug-search.js';
