@@ -114,7 +114,10 @@ function requireName(name, why) {
     missingNames.push(`"${name}" (${why})`);
     return { rxcui: '', classes: new Set() };
   }
-  return addDrug(code, codeName.get(code) ?? name, why);
+  // A curated name is the name shown (NDF-RT's [Chemical/Ingredient] name can be an older one: thyroxine for levothyroxine).
+  const d = addDrug(code, name, why);
+  d.name = norm(NAME_SYNONYMS[norm(name)] ?? name);
+  return d;
 }
 function stopOnMissingNames() {
   if (missingNames.length === 0) return;
@@ -165,7 +168,7 @@ for (const p of oncPairs) {
 const readme = readInput(join(knowledgeDir, 'README.md'));
 const qtSection = readme.split(/^## /m).find((s) => s.startsWith('Known QT-prolonging'));
 if (!qtSection) throw new Error('build-knowledge: README has no "Known QT-prolonging drugs" section');
-const qtText = qtSection.split(/Withdrawn from/)[0];
+const qtText = (qtSection.split(/Withdrawn from/)[0] ?? '').replace(/\s+/g, ' ');
 const qtKnown = [];
 for (const m of qtText.matchAll(/([a-z][a-z ]*?) (\d+)[,.]/g)) {
   const name = norm(m[1]);

@@ -224,8 +224,10 @@ function summaryOf(r: Omit<MedicationCheckResult, 'summary'>): string {
   const found = r.alerts.length
     ? `${r.alerts.length} alert${r.alerts.length === 1 ? '' : 's'} (${[...counts].map(([s, n]) => `${n} ${s}`).join(', ')})`
     : `No interactions, allergy conflicts or duplicates found among ${r.checkedDrugs} checked drug${r.checkedDrugs === 1 ? '' : 's'} and ${r.checkedAllergies} drug allerg${r.checkedAllergies === 1 ? 'y' : 'ies'}`;
-  const not = r.notChecked.length ? `; NOT checked: ${r.notChecked.map((n) => n.display).join(', ')}` : '';
-  return `${found}${not} (knowledge base ${r.kbVersion}).`;
+  const tail = `(knowledge base ${r.kbVersion})`;
+  if (r.notChecked.length === 0) return `${found} ${tail}.`;
+  // Something was not checked: say so first, so a partial check never reads as "no interactions".
+  return `Incomplete check: NOT checked: ${r.notChecked.map((n) => n.display).join(', ')}. Among what was checked: ${found.charAt(0).toLowerCase()}${found.slice(1)} ${tail}.`;
 }
 
 /**
