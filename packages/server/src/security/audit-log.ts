@@ -1,0 +1,202 @@
+/**
+ * The node's audit log: `record` stages an event in memory (no I/O, so reads stay fast);
+ * a short timer writes staged events in batches through the store's write path, each
+ * batch one transaction that extends the node's hash chain; the chain head is signed at
+ * intervals and on close. Nothing here updates or deletes an event.
+ */
+import { canonicalJson } from '@chartroom/core';
+import type { Kysely } from 'kysely';
+import type { Clock } from '../store/clock.js';
+import { systemClock } from '../store/clock.js';
+import type { ChartDatabase } from '../store/schema.js';
+import type { TransactionRunner } from '../store/transaction-runner.js';
+import { GENESIS_HASH, chainHash } from './audit-chain.js';
+import { stageAudit, toAuditEvent } from './audit-event.js';
+import type { AuditInput, AuditRecorder, StagedAudit } from './audit-event.js';
+import type { AuditSigner } from './audit-signing.js';
+import { auditDb } from './audit-tables.js';
+import type { AuditEventPatientsTable, AuditEventsTable } from './audit-tables.js';
+
+export interface AuditLogOptions {
+  db: Kysely<ChartDatabase>;
+  /** The store's write transactions (group commit on SQLite). */
+  writes: TransactionRunner;
+  /** Largest number of bound parameters per statement (the dialect's). */
+  maxParameters?: number;
+  nodeId: string;
+  signer: AuditSigner;
+  clock?: Clock;
+  /** How long an event may wait in memory before its batch is written (default 200 ms). */
+  flushMs?: number;
+  /** Write at once when this many are staged (default 500). */
+  maxBatch?: number;
+  /** Sign the head after this many new events (default 1000)… */
+  signEvery?: number;
+  /** …or when the last signature is this old and events were added (default 60 s). */
+  signIntervalMs?: number;
+  /** Told when a batch could not be written (it stays staged and is retried). */
+  onError?: (err: unknown) => void;
+}
+
+/** The audit trail of one node. Open with {@link AuditLog.open}; close to flush and sign. */
+export class AuditLog implements AuditRecorder {
+  private staged: StagedAudit[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private chain: Promise<void> = Promise.resolve();
+  private headSeq: number;
+  private headHash: string;
+  private signedSeq: number;
+  private signedAt: number;
+  private closed = false;
+  private readonly clock: Clock;
+
+  private constructor(
+    private readonly opts: AuditLogOptions,
+    head: { seq: number; hash: string; signedSeq: number },
+  ) {
+    this.clock = opts.clock ?? systemClock;
+    this.headSeq = head.seq;
+    this.headHash = head.hash;
+    this.signedSeq = head.signedSeq;
+    this.signedAt = this.clock.now();
+  }
+
+  /** Opens the log, reading where this node's chain ends. */
+  static async open(opts: AuditLogOptions): Promise<AuditLog> {
+    const db = auditDb(opts.db);
+    const last = await db.selectFrom('audit_events').select(['seq', 'hash']).where('node_id', '=', opts.nodeId).orderBy('seq', 'desc').limit(1).executeTakeFirst();
+    const signed = await db.selectFrom('audit_heads').select('seq').where('node_id', '=', opts.nodeId).orderBy('seq', 'desc').limit(1).executeTakeFirst();
+    return new AuditLog(opts, { seq: last ? Number(last.seq) : 0, hash: last?.hash ?? GENESIS_HASH, signedSeq: signed ? Number(signed.seq) : 0 });
+  }
+
+  /** The store handle the log reads from (reports, verification). */
+  get db(): Kysely<ChartDatabase> {
+    return this.opts.db;
+  }
+
+  get nodeId(): string {
+    return this.opts.nodeId;
+  }
+
+  /** The public key heads are signed with (SPKI PEM). */
+  get publicKeyPem(): string {
+    return this.opts.signer.publicKeyPem;
+  }
+
+  /** Events staged and not yet written. */
+  get pending(): number {
+    return this.staged.length;
+  }
+
+  /** The last written event's sequence number and hash. */
+  get head(): { seq: number; hash: string } {
+    return { seq: this.headSeq, hash: this.headHash };
+  }
+
+  /** Stages one event (synchronous, no I/O); it is written within `flushMs`. */
+  record(input: AuditInput): void {
+    if (this.closed) throw new Error('The audit log is closed');
+    this.staged.push(stageAudit(input, this.clock.now()));
+    if (this.staged.length >= (this.opts.maxBatch ?? 500)) {
+      void this.flush().catch(() => undefined);
+    } else if (!this.timer) {
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        void this.flush().catch(() => undefined);
+      }, this.opts.flushMs ?? 200);
+      this.timer.unref();
+    }
+  }
+
+  /** Writes everything staged so far (one transaction per batch); resolves after COMMIT. */
+  flush(): Promise<void> {
+    const run = this.chain.then(() => this.writeStaged());
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  private async writeStaged(): Promise<void> {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    const batch = this.staged;
+    if (batch.length === 0) return;
+    this.staged = [];
+    const nodeId = this.opts.nodeId;
+    let seq = this.headSeq;
+    let prev = this.headHash;
+    const rows: AuditEventsTable[] = [];
+    const patients: AuditEventPatientsTable[] = [];
+    for (const e of batch) {
+      seq++;
+      const content = canonicalJson(toAuditEvent(e, nodeId, seq));
+      const hash = chainHash(prev, content);
+      rows.push({
+        node_id: nodeId,
+        seq,
+        recorded_at: e.time,
+        action: e.action,
+        outcome: e.outcome,
+        severity: e.severity,
+        user_id: e.userId ?? null,
+        username: e.username ?? null,
+        role: e.role ?? null,
+        address: e.address ?? null,
+        purpose: e.purposeOfUse,
+        resource: e.resources[0] ?? null,
+        content,
+        prev_hash: prev,
+        hash,
+      });
+      for (const p of e.patientIds) patients.push({ patient_id: p, recorded_at: e.time, node_id: nodeId, seq });
+      prev = hash;
+    }
+    const perStatement = (n: number): number => Math.max(1, Math.floor((this.opts.maxParameters ?? 30_000) / n));
+    try {
+      await this.opts.writes.run(async (tx) => {
+        const db = auditDb(tx);
+        for (let i = 0; i < rows.length; i += perStatement(15)) await db.insertInto('audit_events').values(rows.slice(i, i + perStatement(15))).execute();
+        for (let i = 0; i < patients.length; i += perStatement(4)) await db.insertInto('audit_event_patients').values(patients.slice(i, i + perStatement(4))).execute();
+      });
+    } catch (err) {
+      // Nothing was written: put the batch back in front, in order, for the next attempt.
+      this.staged = [...batch, ...this.staged];
+      this.opts.onError?.(err);
+      throw err;
+    }
+    this.headSeq = seq;
+    this.headHash = prev;
+    const now = this.clock.now();
+    if (seq - this.signedSeq >= (this.opts.signEvery ?? 1000) || now - this.signedAt >= (this.opts.signIntervalMs ?? 60_000)) await this.writeSignedHead();
+  }
+
+  /** Signs the current head (if it moved since the last signature); also called at every sync. */
+  signHead(): Promise<void> {
+    const run = this.chain.then(() => this.writeSignedHead());
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  private async writeSignedHead(): Promise<void> {
+    this.signedAt = this.clock.now();
+    if (this.headSeq === 0 || this.headSeq === this.signedSeq) return;
+    const { nodeId, signer } = this.opts;
+    const seq = this.headSeq;
+    const hash = this.headHash;
+    const signature = signer.signHead(nodeId, seq, hash);
+    await this.opts.writes.run(async (tx) => {
+      await auditDb(tx).insertInto('audit_heads').values({ node_id: nodeId, seq, hash, signed_at: this.signedAt, public_key: signer.publicKeyPem, signature }).execute();
+    });
+    this.signedSeq = seq;
+  }
+
+  /** Writes what is staged, signs the head, and refuses further events. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.flush();
+    await this.signHead();
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+  }
+}
