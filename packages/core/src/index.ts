@@ -11,6 +11,7 @@ export * from './security/access.js';
 export * from './security/labels.js';
 export * from './security/policy-table.js';
 export * from './security/policy.js';
+export * from './sync/index.js';
 export * from './clinical/knowledge-base-data.js';
 export * from './clinical/knowledge-base.js';
 export * from './clinical/medication-coding.js';

@@ -18,7 +18,10 @@ export const CHARTROOM_VERSION = '0.1.0';
 const ID = /^[A-Za-z0-9\-.]{1,64}$/;
 
 function versionHeaders(v: StoredVersion): Record<string, string> {
-  return { etag: `W/"${v.rev}"`, 'last-modified': new Date(v.lastUpdated).toUTCString() };
+  const headers: Record<string, string> = { etag: `W/"${v.rev}"`, 'last-modified': new Date(v.lastUpdated).toUTCString() };
+  // Replication conflict: the number of live leaves; GET /api/conflicts lists them (README, "Running a hub").
+  if (v.conflicts) headers['x-chartroom-conflict'] = String(v.conflicts);
+  return headers;
 }
 
 function resourceResponse(status: number, v: StoredVersion, baseUrl?: string): FhirResponse {

@@ -30,6 +30,7 @@ import type { CurrentRow, WriteStatements } from './write-statements.js';
 import type { Clock } from './clock.js';
 import { systemClock } from './clock.js';
 import { openTransactionRunner } from './transaction-runner.js';
+import { settleWinner } from './revision-tree.js';
 import type { TransactionRunner } from './transaction-runner.js';
 
 /** One stored version of a resource, with its JSON exactly as served. */
@@ -40,6 +41,8 @@ export interface StoredVersion {
   deleted: boolean;
   lastUpdated: number;
   json: string;
+  /** Live leaves of the revision tree when the resource is in conflict (replication); absent otherwise. */
+  conflicts?: number;
 }
 
 /** The result of a search: matches in order, included resources, and the total when asked. */
@@ -125,8 +128,8 @@ function prefixIssues(err: unknown, prefix: string): unknown {
   });
 }
 
-function toVersion(row: { type: string; id: string; rev: string; deleted: number; last_updated: number; content: string }): StoredVersion {
-  return {
+function toVersion(row: { type: string; id: string; rev: string; deleted: number; last_updated: number; content: string; conflicts?: number }): StoredVersion {
+  const v: StoredVersion = {
     type: row.type,
     id: row.id,
     rev: row.rev as RevisionId,
@@ -134,6 +137,8 @@ function toVersion(row: { type: string; id: string; rev: string; deleted: number
     lastUpdated: row.last_updated,
     json: row.content,
   };
+  if (row.conflicts) v.conflicts = Number(row.conflicts);
+  return v;
 }
 
 /** The versioned FHIR store over one database connection or transaction. */
@@ -173,7 +178,7 @@ export class FhirRepository {
   async read(type: string, id: string): Promise<StoredVersion> {
     const row = await this.db
       .selectFrom('resources')
-      .select(['type', 'id', 'rev', 'deleted', 'last_updated', 'content'])
+      .select(['type', 'id', 'rev', 'deleted', 'last_updated', 'content', 'conflicts'])
       .where('type', '=', type)
       .where('id', '=', id)
       .executeTakeFirst();
@@ -259,6 +264,8 @@ export class FhirRepository {
       if (!existing) throw notFound(`${type}/${id} not found`);
       if (existing.deleted) return false;
       await repo.writeRevision(existing, type, id, undefined);
+      // Another live leaf (a replication conflict) becomes the winner once this one is deleted.
+      if (existing.conflicts) await settleWinner(repo.db, repo.dialect, existing.rk, type, id, undefined);
       return true;
     });
   }

@@ -17,6 +17,8 @@ export interface ResourcesTable {
   seq: number;
   /** The winning revision's JSON, with meta.versionId and meta.lastUpdated. */
   content: string;
+  /** Live leaves of the revision tree when more than one (the resource is in conflict), else 0 (migration 0004). */
+  conflicts: Generated<number>;
 }
 
 export interface RevisionsTable {

@@ -23,6 +23,8 @@ export interface CurrentRow {
   rk: number;
   rev: string;
   deleted: number;
+  /** Live leaves when in conflict, else 0 (absent where a caller did not select it). */
+  conflicts?: number;
 }
 
 /** One new revision's values. */
@@ -99,7 +101,7 @@ export class WriteStatements {
     // Numeric columns get string sentinels here only to fix the parameter order; real values are numbers.
     const num = (s: string): number => s as unknown as number;
 
-    let current = db.selectFrom('resources').select(['rk', 'rev', 'deleted']).where('type', '=', p0).where('id', '=', p1);
+    let current = db.selectFrom('resources').select(['rk', 'rev', 'deleted', 'conflicts']).where('type', '=', p0).where('id', '=', p1);
     if (dialect.supportsForUpdate) current = current.forUpdate();
     this.selectCurrentSql = template(current, [p0, p1]);
 

@@ -1,0 +1,3 @@
+export * from './protocol.js';
+export * from './conflict-rules.js';
+export * from './replicator-state.js';

@@ -1,0 +1,125 @@
+/**
+ * The answering side of the replication protocol: one function from a validated request
+ * (and the authenticated peer) to a response, transport-free. The HTTP route and the
+ * in-process transport both call it.
+ */
+import { OutcomeError, RESPONSE_TYPE, negotiateVersion } from '@chartroom/core';
+import type { SyncRequest, SyncResponse } from '@chartroom/core';
+import type { ReplicationStore } from '../store/replication-store.js';
+import { checkReplicatedDocs } from '../store/replication-store.js';
+import type { ChangeNotifier } from './change-notifier.js';
+import { DEFAULT_QUARANTINE_POLICY, Quarantine } from './quarantine.js';
+import type { QuarantinePolicy } from './quarantine.js';
+
+/** Who is calling: an enrolled peer node. */
+export interface SyncCaller {
+  nodeId: string;
+}
+
+export interface SyncEndpointOptions {
+  nodeId: string;
+  notifier?: ChangeNotifier;
+  quarantine?: Partial<QuarantinePolicy>;
+  now?: () => number;
+  /** How often a long poll looks at the change feed when no commit woke it (writes from other processes). */
+  pollMs?: number;
+}
+
+/** Per peer: when it last exchanged successfully with this node. */
+export interface InboundPeerActivity {
+  lastSeenAt: number;
+  lastRequest: SyncRequest['type'];
+}
+
+/** Answers protocol requests for one store. */
+export class SyncEndpoint {
+  readonly quarantine: Quarantine;
+  private readonly policy: QuarantinePolicy;
+  private readonly now: () => number;
+  /** Destructive writes counted per peer session, and the live resource count at the session's start. */
+  private readonly sessions = new Map<string, { destructive: number; base: number }>();
+  /** Activity of peers that call this node. */
+  readonly activity = new Map<string, InboundPeerActivity>();
+
+  constructor(
+    readonly repl: ReplicationStore,
+    private readonly options: SyncEndpointOptions,
+  ) {
+    this.policy = { ...DEFAULT_QUARANTINE_POLICY, ...options.quarantine };
+    this.now = options.now ?? Date.now;
+    this.quarantine = new Quarantine(repl, this.now);
+  }
+
+  get nodeId(): string {
+    return this.options.nodeId;
+  }
+
+  /** Answers one request; protocol-level refusals are `error` responses, never thrown. */
+  async handle(req: SyncRequest, caller: SyncCaller): Promise<SyncResponse> {
+    try {
+      const res = await this.answer(req, caller);
+      this.activity.set(caller.nodeId, { lastSeenAt: this.now(), lastRequest: req.type });
+      return res;
+    } catch (err) {
+      if (err instanceof OutcomeError) {
+        const code = err.status === 401 || err.status === 403 ? 'denied' : err.status >= 500 ? 'internal' : 'bad-request';
+        return { type: 'error', v: 1, code, message: err.message };
+      }
+      throw err;
+    }
+  }
+
+  private async answer(req: SyncRequest, caller: SyncCaller): Promise<SyncResponse> {
+    switch (req.type) {
+      case 'hello': {
+        const v = negotiateVersion(req.versions);
+        if (v === undefined) return { type: 'error', v: 1, code: 'version', message: `No common protocol version: this node speaks 1, the peer offered ${req.versions.join(', ')}` };
+        return { type: RESPONSE_TYPE.hello, v, nodeId: this.nodeId, lastSeq: await this.repl.lastSeq() };
+      }
+      case 'changes': {
+        let result = await this.repl.changesSince(req.since, req.limit);
+        const deadline = this.now() + req.waitMs;
+        while (result.changes.length === 0 && req.waitMs > 0 && this.now() < deadline) {
+          const ms = Math.min(this.options.pollMs ?? 500, deadline - this.now());
+          if (this.options.notifier) await this.options.notifier.wait(ms);
+          else await new Promise((r) => setTimeout(r, ms));
+          result = await this.repl.changesSince(req.since, req.limit);
+        }
+        const pending = result.changes.length < req.limit ? 0 : await this.repl.countChangesAfter(result.lastSeq);
+        return { type: RESPONSE_TYPE.changes, v: req.v, changes: result.changes, lastSeq: result.lastSeq, pending };
+      }
+      case 'revs-diff':
+        return { type: RESPONSE_TYPE['revs-diff'], v: req.v, items: await this.repl.revsDiff(req.items) };
+      case 'fetch':
+        return { type: RESPONSE_TYPE.fetch, v: req.v, docs: await this.repl.fetch(req.items) };
+      case 'put': {
+        checkReplicatedDocs(req.docs);
+        const key = `${caller.nodeId}:${req.session}`;
+        let session = this.sessions.get(key);
+        if (!session) {
+          session = { destructive: 0, base: await this.repl.liveResourceCount() };
+          this.sessions.set(key, session);
+          if (this.sessions.size > 1000) this.sessions.delete(this.sessions.keys().next().value as string);
+        }
+        const destructive = await this.repl.countDestructive(req.docs);
+        const limit = Math.max(this.policy.floor, Math.ceil(this.policy.share * session.base));
+        if (destructive > 0 && session.destructive + destructive > limit) {
+          const id = await this.quarantine.hold(caller.nodeId, req.session, req.docs, destructive, session.base);
+          return { type: RESPONSE_TYPE.put, v: req.v, stored: 0, quarantined: id };
+        }
+        const { stored } = await this.repl.putRevisions(req.docs);
+        session.destructive += destructive;
+        return { type: RESPONSE_TYPE.put, v: req.v, stored, quarantined: null };
+      }
+      case 'get-checkpoint':
+        return { type: RESPONSE_TYPE['get-checkpoint'], v: req.v, replication: req.replication, seq: await this.repl.getCheckpoint(req.replication) };
+      case 'set-checkpoint':
+        await this.repl.setCheckpoint(req.replication, req.seq);
+        return { type: RESPONSE_TYPE['set-checkpoint'], v: req.v, replication: req.replication, seq: req.seq };
+      default: {
+        const never: never = req;
+        throw new Error(`Unknown sync request ${JSON.stringify(never)}`);
+      }
+    }
+  }
+}
