@@ -1,0 +1,307 @@
+/**
+ * The chart summary: everything a clinician needs on opening a chart, in one call and a
+ * handful of indexed queries: demographics and coverage, active problems (ICD-10-CM),
+ * allergies, active medications, latest vital signs, recent abnormal lab results, the last
+ * notes, upcoming appointments, and open sync conflicts.
+ * See https://hl7.org/fhir/R4/patient-operation-everything.html for the compartment idea.
+ */
+import type {
+  Account,
+  AllergyIntolerance,
+  Appointment,
+  Condition,
+  Coverage,
+  DocumentReference,
+  MedicationRequest,
+  MedicationStatement,
+  Observation,
+  Patient,
+  Resource,
+} from '@medplum/fhirtypes';
+import { notFound, parseSearchRequest } from '@chartroom/core';
+import type { Principal } from '@chartroom/core';
+import type { FhirRepository } from '../../store/fhir-repository.js';
+import type { Clock } from '../../store/clock.js';
+import { systemClock } from '../../store/clock.js';
+import { accountBalance, coverageInForce, patientMrn, patientName, patientPhone, summarizeCoverage } from '../patients/patient-facts.js';
+import type { CoverageSummary } from '../patients/patient-facts.js';
+import { PREFERRED_PHARMACY_URL } from '../patients/patient-registration.js';
+import { frontDeskStatus } from '../schedule/appointment-rules.js';
+import { appointmentActors } from '../schedule/appointment-service.js';
+import { isPsychotherapyNote, noteSummary } from '../notes/note-model.js';
+import type { NoteSummary } from '../notes/note-model.js';
+
+export interface SummaryProblem {
+  id: string;
+  code: string | undefined;
+  system: string | undefined;
+  display: string | undefined;
+  onset: string | undefined;
+  status: string | undefined;
+}
+
+export interface SummaryAllergy {
+  id: string;
+  substance: string | undefined;
+  code: string | undefined;
+  criticality: string | undefined;
+  reactions: string[];
+}
+
+export interface SummaryMedication {
+  id: string;
+  resourceType: 'MedicationRequest' | 'MedicationStatement';
+  name: string | undefined;
+  rxnorm: string | undefined;
+  dosage: string | undefined;
+  since: string | undefined;
+  prescriber: string | undefined;
+}
+
+export interface SummaryObservation {
+  id: string;
+  code: string | undefined;
+  display: string | undefined;
+  value: number | string | undefined;
+  unit: string | undefined;
+  effective: string | undefined;
+  interpretation: string | undefined;
+  referenceRange: string | undefined;
+  components?: { code: string | undefined; display: string | undefined; value: number | undefined; unit: string | undefined }[];
+}
+
+export interface ChartSummary {
+  patient: {
+    id: string;
+    name: string;
+    birthDate: string | undefined;
+    age: number | undefined;
+    gender: string | undefined;
+    mrn: string | undefined;
+    phone: string | undefined;
+    language: string | undefined;
+    preferredPharmacy: string | undefined;
+    contacts: { name: string | undefined; relationship: string | undefined; phone: string | undefined }[];
+    versionId: string | undefined;
+  };
+  coverage: CoverageSummary | null;
+  balance: number;
+  problems: SummaryProblem[];
+  allergies: SummaryAllergy[];
+  medications: SummaryMedication[];
+  vitals: SummaryObservation[];
+  abnormalLabs: SummaryObservation[];
+  notes: NoteSummary[];
+  upcomingAppointments: { id: string; start: string | undefined; status: string; type: string | undefined; practitioner: string | undefined }[];
+  /** Open sync conflicts on this chart. TODO: fill from the replication helper's conflict inbox once it exposes a per-patient query. */
+  conflicts: { resourceType: string; id: string }[];
+}
+
+const ABNORMAL = new Set(['H', 'L', 'HH', 'LL', 'A', 'AA', 'HU', 'LU', '>', '<']);
+const INACTIVE = new Set(['inactive', 'resolved', 'remission', 'refuted', 'entered-in-error']);
+
+function ageOn(birthDate: string | undefined, now: Date): number | undefined {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(birthDate ?? '');
+  if (!m) return undefined;
+  let age = now.getFullYear() - Number(m[1]);
+  const month = now.getMonth() + 1;
+  if (month < Number(m[2]) || (month === Number(m[2]) && now.getDate() < Number(m[3]))) age--;
+  return age;
+}
+
+function observationView(o: Observation): SummaryObservation {
+  const coding = o.code.coding?.[0];
+  const range = o.referenceRange?.[0];
+  return {
+    id: o.id ?? '',
+    code: coding?.code,
+    display: o.code.text ?? coding?.display,
+    value: o.valueQuantity?.value ?? o.valueString ?? o.valueCodeableConcept?.text ?? o.valueInteger,
+    unit: o.valueQuantity?.unit ?? o.valueQuantity?.code,
+    effective: o.effectiveDateTime ?? o.effectivePeriod?.start ?? o.issued,
+    interpretation: o.interpretation?.[0]?.coding?.[0]?.code,
+    referenceRange: range?.text ?? (range?.low || range?.high ? `${range.low?.value ?? ''}–${range.high?.value ?? ''}` : undefined),
+    ...(o.component?.length
+      ? {
+          components: o.component.map((c) => ({
+            code: c.code.coding?.[0]?.code,
+            display: c.code.text ?? c.code.coding?.[0]?.display,
+            value: c.valueQuantity?.value,
+            unit: c.valueQuantity?.unit ?? c.valueQuantity?.code,
+          })),
+        }
+      : {}),
+  };
+}
+
+/** Builds chart summaries over one repository. */
+export class ChartSummaryService {
+  constructor(
+    private readonly repo: FhirRepository,
+    private readonly clock: Clock = systemClock,
+  ) {}
+
+  /** Current resources in the patient's compartment of the listed (small) types, one query. */
+  private async compartment(patientId: string, types: string[]): Promise<Resource[]> {
+    const rows = await this.repo.dialect.db
+      .selectFrom('sp_reference as s')
+      .innerJoin('resources as r', 'r.rk', 's.rk')
+      .select(['r.rk', 'r.content'])
+      .where('s.target_id', '=', patientId)
+      .where('s.target_type', '=', 'Patient')
+      .where('s.type', 'in', types)
+      .where('s.code', 'in', ['patient', 'subject', 'beneficiary'])
+      .where('r.deleted', '=', 0)
+      .execute();
+    const seen = new Set<number>();
+    const out: Resource[] = [];
+    for (const r of rows) {
+      if (seen.has(r.rk)) continue;
+      seen.add(r.rk);
+      out.push(JSON.parse(r.content) as Resource);
+    }
+    return out;
+  }
+
+  private async search<T extends Resource>(type: T['resourceType'], query: Record<string, string | string[]>): Promise<T[]> {
+    const res = await this.repo.search(parseSearchRequest(type, query));
+    return res.matches.map((v) => JSON.parse(v.json) as T);
+  }
+
+  /** The summary of one patient's chart; 404 for an unknown patient. */
+  async summary(patientId: string, principal?: Principal): Promise<ChartSummary> {
+    const v = await this.repo.readCurrent('Patient', patientId);
+    if (!v || v.deleted) throw notFound(`Patient/${patientId} not found`);
+    const patient = JSON.parse(v.json) as Patient;
+    const now = this.clock.now();
+    const subject = `Patient/${patientId}`;
+    const yearAgo = new Date(now - 365 * 86_400_000).toISOString();
+    const [list, vitals, labs, notes, appts] = await Promise.all([
+      this.compartment(patientId, ['Condition', 'AllergyIntolerance', 'MedicationRequest', 'MedicationStatement', 'Coverage', 'Account']),
+      this.search<Observation>('Observation', { subject, category: 'vital-signs', _sort: '-date', _count: '40' }),
+      this.search<Observation>('Observation', { subject, category: 'laboratory', date: `ge${yearAgo}`, _sort: '-date', _count: '200' }),
+      this.search<DocumentReference>('DocumentReference', { subject, _sort: '-date', _count: '12' }),
+      this.search<Appointment>('Appointment', { actor: subject, date: `ge${new Date(now).toISOString()}`, _sort: 'date', _count: '10' }),
+    ]);
+
+    const problems: SummaryProblem[] = [];
+    const allergies: SummaryAllergy[] = [];
+    const medications: SummaryMedication[] = [];
+    const coverages: Coverage[] = [];
+    let balance = 0;
+    for (const r of list) {
+      switch (r.resourceType) {
+        case 'Condition': {
+          const c = r as Condition;
+          const status = c.clinicalStatus?.coding?.[0]?.code;
+          if (INACTIVE.has(status ?? '') || c.verificationStatus?.coding?.some((x) => x.code === 'entered-in-error' || x.code === 'refuted')) break;
+          const coding = c.code?.coding?.find((x) => /icd-10/i.test(x.system ?? '')) ?? c.code?.coding?.[0];
+          problems.push({ id: c.id ?? '', code: coding?.code, system: coding?.system, display: c.code?.text ?? coding?.display, onset: c.onsetDateTime ?? c.onsetPeriod?.start, status });
+          break;
+        }
+        case 'AllergyIntolerance': {
+          const a = r as AllergyIntolerance;
+          if (INACTIVE.has(a.clinicalStatus?.coding?.[0]?.code ?? '') || a.verificationStatus?.coding?.some((x) => x.code === 'entered-in-error' || x.code === 'refuted')) break;
+          allergies.push({
+            id: a.id ?? '',
+            substance: a.code?.text ?? a.code?.coding?.[0]?.display,
+            code: a.code?.coding?.[0]?.code,
+            criticality: a.criticality,
+            reactions: (a.reaction ?? []).flatMap((x) => x.manifestation.map((m) => m.text ?? m.coding?.[0]?.display ?? '')).filter(Boolean),
+          });
+          break;
+        }
+        case 'MedicationRequest': {
+          const m = r as MedicationRequest;
+          if (m.status !== 'active' && m.status !== 'on-hold') break;
+          if (m.intent !== 'order' && m.intent !== 'original-order' && m.intent !== 'instance-order' && m.intent !== 'plan') break;
+          medications.push({
+            id: m.id ?? '',
+            resourceType: 'MedicationRequest',
+            name: m.medicationCodeableConcept?.text ?? m.medicationCodeableConcept?.coding?.[0]?.display ?? m.medicationReference?.display,
+            rxnorm: m.medicationCodeableConcept?.coding?.find((x) => x.system === 'http://www.nlm.nih.gov/research/umls/rxnorm')?.code,
+            dosage: m.dosageInstruction?.[0]?.text,
+            since: m.authoredOn,
+            prescriber: m.requester?.display,
+          });
+          break;
+        }
+        case 'MedicationStatement': {
+          const m = r as MedicationStatement;
+          if (m.status !== 'active' && m.status !== 'intended') break;
+          medications.push({
+            id: m.id ?? '',
+            resourceType: 'MedicationStatement',
+            name: m.medicationCodeableConcept?.text ?? m.medicationCodeableConcept?.coding?.[0]?.display ?? m.medicationReference?.display,
+            rxnorm: m.medicationCodeableConcept?.coding?.find((x) => x.system === 'http://www.nlm.nih.gov/research/umls/rxnorm')?.code,
+            dosage: m.dosage?.[0]?.text,
+            since: m.effectiveDateTime ?? m.effectivePeriod?.start ?? m.dateAsserted,
+            prescriber: m.informationSource?.display,
+          });
+          break;
+        }
+        case 'Coverage':
+          coverages.push(r as Coverage);
+          break;
+        case 'Account':
+          balance += accountBalance(r as Account);
+          break;
+        default:
+          break;
+      }
+    }
+    problems.sort((a, b) => (a.display ?? '').localeCompare(b.display ?? ''));
+    medications.sort((a, b) => (a.name ?? '').localeCompare(b.name ?? ''));
+
+    // Latest vital sign per code (the search is newest first).
+    const latest = new Map<string, SummaryObservation>();
+    for (const o of vitals) {
+      if (o.status === 'entered-in-error' || o.status === 'cancelled') continue;
+      const key = o.code.coding?.[0]?.code ?? o.code.text ?? '';
+      if (!latest.has(key)) latest.set(key, observationView(o));
+    }
+    const abnormalLabs = labs
+      .filter((o) => o.status !== 'entered-in-error' && o.status !== 'cancelled' && o.interpretation?.some((i) => i.coding?.some((c) => ABNORMAL.has(c.code ?? ''))))
+      .slice(0, 10)
+      .map(observationView);
+    const visibleNotes = notes.filter((d) => !isPsychotherapyNote(d) || !principal || d.author?.some((a) => a.reference === `Practitioner/${principal.practitionerId ?? ''}`));
+    const p = patient.name?.[0];
+    const language = patient.communication?.find((c) => c.preferred) ?? patient.communication?.[0];
+    const pharmacy = patient.extension?.find((e) => e.url === PREFERRED_PHARMACY_URL)?.valueReference;
+    const cov = coverageInForce(coverages, now);
+    return {
+      patient: {
+        id: patientId,
+        name: patientName(patient),
+        birthDate: patient.birthDate,
+        age: ageOn(patient.birthDate, new Date(now)),
+        gender: patient.gender,
+        mrn: patientMrn(patient),
+        phone: patientPhone(patient),
+        language: language ? (language.language.text ?? language.language.coding?.[0]?.display ?? language.language.coding?.[0]?.code) : undefined,
+        preferredPharmacy: pharmacy?.display ?? pharmacy?.reference,
+        contacts: (patient.contact ?? []).map((c) => ({ name: c.name?.text ?? [c.name?.given?.join(' '), c.name?.family].filter(Boolean).join(' '), relationship: c.relationship?.[0]?.text ?? c.relationship?.[0]?.coding?.[0]?.display, phone: c.telecom?.find((t) => t.system === 'phone')?.value })),
+        versionId: patient.meta?.versionId,
+      },
+      coverage: cov ? summarizeCoverage(cov) : null,
+      balance,
+      problems,
+      allergies,
+      medications,
+      vitals: [...latest.values()],
+      abnormalLabs,
+      notes: visibleNotes.slice(0, 5).map(noteSummary),
+      upcomingAppointments: appts
+        .filter((a) => !['cancelled', 'noshow', 'entered-in-error', 'fulfilled'].includes(a.status) && (p ? appointmentActors(a).patientId === patientId : true))
+        .slice(0, 5)
+        .map((a) => ({
+          id: a.id ?? '',
+          start: a.start,
+          status: frontDeskStatus(a),
+          type: a.appointmentType?.text ?? a.appointmentType?.coding?.[0]?.display,
+          practitioner: a.participant?.find((x) => x.actor?.reference?.startsWith('Practitioner/'))?.actor?.display,
+        })),
+      conflicts: [],
+    };
+  }
+}

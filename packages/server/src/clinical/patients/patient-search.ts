@@ -1,0 +1,190 @@
+/**
+ * Type-ahead patient search: one box that takes a name ("mun", "Muñoz", "munoz, ali",
+ * "alicia mu"), a birth date (1980-05-17 or 5/17/1980), a phone number in any layout, or an
+ * MRN. Names match accent- and case-insensitively by prefix of any name part, straight on
+ * the store's string index (ordered range scans, so a short prefix over 50,000 patients
+ * still reads only the first page). See https://hl7.org/fhir/R4/search.html#string
+ */
+import { sql } from 'kysely';
+import type { RawBuilder } from 'kysely';
+import type { Patient } from '@medplum/fhirtypes';
+import { badRequest, normalizeString, parseDateRange, prefixUpperBound } from '@chartroom/core';
+import type { FhirRepository } from '../../store/fhir-repository.js';
+import { patientMrn, patientName, patientPhone } from './patient-facts.js';
+
+/** One patient in the type-ahead list. */
+export interface PatientHit {
+  id: string;
+  name: string;
+  family: string | undefined;
+  given: string[];
+  birthDate: string | undefined;
+  gender: string | undefined;
+  mrn: string | undefined;
+  phone: string | undefined;
+}
+
+/** What a query box text asks for. */
+export interface ParsedPatientQuery {
+  /** Name prefixes, each matching some part of the name (any part when `code` is `name`). */
+  names: { code: 'name' | 'family' | 'given'; prefix: string }[];
+  birthDate: { low: number; high: number } | undefined;
+  /** A run of digits or an identifier-looking token (MRN or phone). */
+  number: { raw: string; digits: string } | undefined;
+}
+
+const US_DATE = /^(\d{1,2})\/(\d{1,2})\/(\d{4})$/;
+
+function isoDate(token: string): string | undefined {
+  const us = US_DATE.exec(token);
+  const iso = us ? `${us[3]}-${(us[1] ?? '').padStart(2, '0')}-${(us[2] ?? '').padStart(2, '0')}` : token;
+  return /^\d{4}-\d{2}-\d{2}$/.test(iso) && parseDateRange(iso) ? iso : undefined;
+}
+
+/** Splits the search box text into name prefixes, a birth date and a number. */
+export function parsePatientQuery(q: string): ParsedPatientQuery {
+  const out: ParsedPatientQuery = { names: [], birthDate: undefined, number: undefined };
+  const text = q.trim();
+  const numberParts: string[] = [];
+  const nameText: string[] = [];
+  for (const token of text.split(/\s+/).filter(Boolean)) {
+    const date = isoDate(token.replace(/,$/, ''));
+    if (date) out.birthDate = parseDateRange(date);
+    else if (/\d/.test(token)) numberParts.push(token);
+    else nameText.push(token);
+  }
+  if (numberParts.length) {
+    const raw = numberParts.join(' ');
+    out.number = { raw, digits: raw.replace(/\D/g, '') };
+  }
+  const names = nameText.join(' ');
+  const comma = names.indexOf(',');
+  const push = (code: 'name' | 'family' | 'given', part: string): void => {
+    for (const w of normalizeString(part).split(/[\s,]+/).filter(Boolean)) out.names.push({ code, prefix: w });
+  };
+  if (comma >= 0) {
+    push('family', names.slice(0, comma));
+    push('given', names.slice(comma + 1));
+  } else push('name', names);
+  return out;
+}
+
+/** The digits of a phone number, without a leading US country code. */
+export function phoneDigits(value: string): string {
+  const d = value.replace(/\D/g, '');
+  return d.length === 11 && d.startsWith('1') ? d.slice(1) : d;
+}
+
+/** SQL for the phone value with its punctuation removed (both databases have replace()). */
+function phoneDigitsSql(col: RawBuilder<unknown>): RawBuilder<string> {
+  let e: RawBuilder<unknown> = col;
+  for (const ch of [' ', '-', '(', ')', '+', '.']) e = sql`replace(${e}, ${ch}, '')`;
+  return e as RawBuilder<string>;
+}
+
+function hit(p: Patient): PatientHit {
+  const n = p.name?.find((x) => x.use === 'official') ?? p.name?.[0];
+  return {
+    id: p.id ?? '',
+    name: patientName(p),
+    family: n?.family,
+    given: n?.given ?? [],
+    birthDate: p.birthDate,
+    gender: p.gender,
+    mrn: patientMrn(p),
+    phone: patientPhone(p),
+  };
+}
+
+/** Keys of patients whose phone digits contain `digits` (at least 4 digits). */
+export async function patientKeysByPhone(repo: FhirRepository, digits: string, limit: number, exact = false): Promise<number[]> {
+  const value = phoneDigitsSql(sql.ref('value'));
+  const rows = await sql<{ rk: number }>`
+    SELECT DISTINCT rk FROM sp_token
+    WHERE type = 'Patient' AND code = 'phone' AND ${exact ? sql`(${value} = ${digits} OR ${value} = ${'1' + digits})` : sql`${value} LIKE ${'%' + digits + '%'}`}
+    LIMIT ${limit}`.execute(repo.dialect.db);
+  return rows.rows.map((r) => Number(r.rk));
+}
+
+/** Keys of patients born on a day (the birthdate index range equals the day's). */
+export async function patientKeysByBirthDate(repo: FhirRepository, range: { low: number; high: number }, limit: number): Promise<number[]> {
+  const rows = await sql<{ rk: number }>`
+    SELECT rk FROM sp_date WHERE type = 'Patient' AND code = 'birthdate' AND low >= ${range.low} AND low <= ${range.high} AND high <= ${range.high}
+    LIMIT ${limit}`.execute(repo.dialect.db);
+  return rows.rows.map((r) => Number(r.rk));
+}
+
+async function loadByKeys(repo: FhirRepository, rks: readonly number[]): Promise<Patient[]> {
+  if (!rks.length) return [];
+  const rows = await repo.dialect.db
+    .selectFrom('resources')
+    .select(['rk', 'content'])
+    .where('rk', 'in', [...new Set(rks)])
+    .where('type', '=', 'Patient')
+    .where('deleted', '=', 0)
+    .execute();
+  const order = new Map(rks.map((rk, i) => [rk, i]));
+  return rows.sort((a, b) => (order.get(a.rk) ?? 0) - (order.get(b.rk) ?? 0)).map((r) => JSON.parse(r.content) as Patient);
+}
+
+function nameCondition(alias: string, n: { code: string; prefix: string }): RawBuilder<unknown> {
+  return sql`${sql.ref(`${alias}.code`)} = ${n.code} AND ${sql.ref(`${alias}.value`)} >= ${n.prefix} AND ${sql.ref(`${alias}.value`)} < ${prefixUpperBound(n.prefix)}`;
+}
+
+function matchesNames(p: Patient, names: ParsedPatientQuery['names']): boolean {
+  const parts = (code: string): string[] =>
+    (p.name ?? []).flatMap((n) => (code === 'family' ? [n.family] : code === 'given' ? (n.given ?? []) : [n.family, ...(n.given ?? []), ...(n.prefix ?? []), ...(n.suffix ?? []), n.text]))
+      .filter((x): x is string => !!x)
+      .map(normalizeString);
+  return names.every((n) => parts(n.code).some((v) => v.startsWith(n.prefix)));
+}
+
+function sortHits(a: PatientHit, b: PatientHit): number {
+  const k = (h: PatientHit): string => normalizeString(`${h.family ?? ''} ${h.given.join(' ')}`);
+  return k(a).localeCompare(k(b)) || (a.birthDate ?? '').localeCompare(b.birthDate ?? '') || a.id.localeCompare(b.id);
+}
+
+/** Type-ahead search; at most `limit` patients (default 20), sorted by family then given name. */
+export async function searchPatients(repo: FhirRepository, q: string | undefined, limit = 20): Promise<{ query: string; results: PatientHit[] }> {
+  if (q === undefined) throw badRequest('q is required: a name, birth date, phone number or MRN', 'q');
+  if (q.length > 200) throw badRequest('q is at most 200 characters', 'q');
+  if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw badRequest('limit must be a whole number from 1 to 100', 'limit');
+  const parsed = parsePatientQuery(q);
+  const fetch = limit * 3;
+  let patients: Patient[] = [];
+  if (parsed.number) {
+    // An MRN (identifier prefix, as typed or upper-cased) or a phone number (digits anywhere).
+    const raw = parsed.number.raw.replace(/\s+/g, '');
+    const variants = [...new Set([raw, raw.toUpperCase()])];
+    const ids = await sql<{ rk: number }>`
+      SELECT DISTINCT rk FROM sp_token WHERE type = 'Patient' AND code = 'identifier' AND (${sql.join(
+        variants.map((v) => sql`(value >= ${v} AND value < ${prefixUpperBound(v)})`),
+        sql` OR `,
+      )}) LIMIT ${fetch}`.execute(repo.dialect.db);
+    const keys = ids.rows.map((r) => Number(r.rk));
+    if (parsed.number.digits.length >= 4) keys.push(...(await patientKeysByPhone(repo, phoneDigits(parsed.number.digits), fetch)));
+    patients = await loadByKeys(repo, keys);
+  } else if (parsed.names.length) {
+    const [first, ...rest] = [...parsed.names].sort((a, b) => b.prefix.length - a.prefix.length) as [ParsedPatientQuery['names'][number], ...ParsedPatientQuery['names']];
+    const exists = rest.map((n) => sql`AND EXISTS (SELECT 1 FROM sp_string s2 WHERE s2.rk = s.rk AND s2.type = 'Patient' AND ${nameCondition('s2', n)})`);
+    const born = parsed.birthDate
+      ? sql`AND EXISTS (SELECT 1 FROM sp_date d WHERE d.rk = s.rk AND d.type = 'Patient' AND d.code = 'birthdate' AND d.low >= ${parsed.birthDate.low} AND d.high <= ${parsed.birthDate.high})`
+      : sql``;
+    const rows = await sql<{ rk: number }>`
+      SELECT s.rk FROM sp_string s
+      WHERE s.type = 'Patient' AND ${nameCondition('s', first)} ${sql.join(exists, sql` `)} ${born}
+      ORDER BY s.value LIMIT ${fetch}`.execute(repo.dialect.db);
+    patients = await loadByKeys(repo, rows.rows.map((r) => Number(r.rk)));
+  } else if (parsed.birthDate) {
+    patients = await loadByKeys(repo, await patientKeysByBirthDate(repo, parsed.birthDate, fetch));
+  }
+  if (parsed.number && parsed.names.length) patients = patients.filter((p) => matchesNames(p, parsed.names));
+  if (parsed.number && parsed.birthDate) patients = patients.filter((p) => p.birthDate && parseDateRange(p.birthDate)?.low === parsed.birthDate?.low);
+  const seen = new Set<string>();
+  const results = patients
+    .filter((p) => p.active !== false && !seen.has(p.id ?? '') && seen.add(p.id ?? ''))
+    .map(hit)
+    .sort(sortHits)
+    .slice(0, limit);
+  return { query: q, results };
+}
