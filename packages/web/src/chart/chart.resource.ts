@@ -1,0 +1,135 @@
+/**
+ * A patient's chart from `Patient/:id/$everything` (one request), sorted into what the chart
+ * screens show. Alerts come from GET /api/patients/:id/summary when the server has it.
+ */
+import { apiRequest } from '../api/api-client';
+import { codeIn } from '../api/fhir-format';
+import type {
+  AllergyIntolerance,
+  AnyResource,
+  Appointment,
+  Bundle,
+  Communication,
+  Condition,
+  DocumentReference,
+  Encounter,
+  Flag,
+  MedicationRequest,
+  Observation,
+  Patient,
+} from '../api/fhir-types';
+
+export interface ChartData {
+  patient: Patient;
+  allergies: AllergyIntolerance[];
+  problems: Condition[];
+  medications: MedicationRequest[];
+  observations: Observation[];
+  encounters: Encounter[];
+  notes: DocumentReference[];
+  documents: DocumentReference[];
+  letters: DocumentReference[];
+  appointments: Appointment[];
+  messages: Communication[];
+  flags: Flag[];
+}
+
+const byDateDesc = <T>(date: (r: T) => string | undefined) => (a: T, b: T) => (date(b) ?? '').localeCompare(date(a) ?? '');
+
+/** The date an observation was taken. */
+export const obsDate = (o: Observation): string | undefined => o.effectiveDateTime ?? o.issued;
+
+function isActive(c: { clinicalStatus?: { coding?: { code?: string }[] } }): boolean {
+  const s = codeIn(c.clinicalStatus);
+  return s === undefined || s === 'active' || s === 'recurrence' || s === 'relapse';
+}
+
+function docKind(d: DocumentReference): 'note' | 'letter' | 'document' {
+  const cat = d.category?.flatMap((c) => c.coding ?? []).map((c) => c.code) ?? [];
+  if (cat.includes('clinical-note') || codeIn(d.type) === '11506-3' || codeIn(d.type) === '34109-9') return 'note';
+  if (cat.includes('letter') || /letter/i.test(d.type?.text ?? '') || codeIn(d.type) === '51852-2') return 'letter';
+  return 'document';
+}
+
+/** Sorts an $everything Bundle into chart sections. */
+export function sortChart(patientId: string, bundle: Bundle<AnyResource>): ChartData {
+  const out: ChartData = { patient: { resourceType: 'Patient', id: patientId }, allergies: [], problems: [], medications: [], observations: [], encounters: [], notes: [], documents: [], letters: [], appointments: [], messages: [], flags: [] };
+  let found = false;
+  for (const e of bundle.entry ?? []) {
+    const r = e.resource;
+    if (!r) continue;
+    switch (r.resourceType) {
+      case 'Patient':
+        if (r.id === patientId) {
+          out.patient = r;
+          found = true;
+        }
+        break;
+      case 'AllergyIntolerance':
+        if (isActive(r) && codeIn(r.verificationStatus) !== 'entered-in-error' && codeIn(r.verificationStatus) !== 'refuted') out.allergies.push(r);
+        break;
+      case 'Condition':
+        out.problems.push(r);
+        break;
+      case 'MedicationRequest':
+        out.medications.push(r);
+        break;
+      case 'Observation':
+        out.observations.push(r);
+        break;
+      case 'Encounter':
+        out.encounters.push(r);
+        break;
+      case 'DocumentReference':
+        if (r.status !== 'entered-in-error') out[`${docKind(r)}s` as 'notes' | 'letters' | 'documents'].push(r);
+        break;
+      case 'Appointment':
+        out.appointments.push(r);
+        break;
+      case 'Communication':
+        out.messages.push(r);
+        break;
+      case 'Flag':
+        if (r.status !== 'inactive') out.flags.push(r);
+        break;
+      default:
+        break;
+    }
+  }
+  if (!found) throw new Error(`Patient ${patientId} was not in the chart answer`);
+  const critical = (a: AllergyIntolerance) => (a.criticality === 'high' ? 0 : 1);
+  out.allergies.sort((a, b) => critical(a) - critical(b));
+  out.problems.sort(byDateDesc((c) => c.onsetDateTime ?? c.recordedDate));
+  out.medications.sort(byDateDesc((m) => m.authoredOn));
+  out.observations.sort(byDateDesc(obsDate));
+  out.encounters.sort(byDateDesc((x) => x.period?.start));
+  for (const list of [out.notes, out.documents, out.letters]) list.sort(byDateDesc((d) => d.date));
+  out.appointments.sort(byDateDesc((a) => a.start));
+  out.messages.sort(byDateDesc((m) => m.sent));
+  return out;
+}
+
+/** Loads a patient's chart. */
+export async function loadChart(patientId: string, signal: AbortSignal): Promise<ChartData> {
+  const b = await apiRequest<Bundle<AnyResource>>(`/fhir/R4/Patient/${encodeURIComponent(patientId)}/$everything?_count=5000`, { signal, what: 'Opening the chart' });
+  return sortChart(patientId, b);
+}
+
+export interface ChartAlert {
+  severity: 'high' | 'moderate' | 'low' | 'info';
+  text: string;
+}
+
+/** Clinical alerts of the chart summary API (empty when the server does not offer it). */
+export async function loadAlerts(patientId: string, signal: AbortSignal): Promise<ChartAlert[] | undefined> {
+  try {
+    const s = await apiRequest<{ alerts?: unknown[] }>(`/api/patients/${encodeURIComponent(patientId)}/summary`, { signal, what: 'Reading alerts' });
+    return (s.alerts ?? []).map((a) => {
+      const o = (a ?? {}) as Record<string, unknown>;
+      const sev = String(o.severity ?? o.level ?? 'info');
+      return { severity: (['high', 'moderate', 'low'].includes(sev) ? sev : sev === 'critical' || sev === 'error' ? 'high' : sev === 'warning' ? 'moderate' : 'info') as ChartAlert['severity'], text: String(o.text ?? o.message ?? o.summary ?? o.title ?? JSON.stringify(o)) };
+    });
+  } catch {
+    return undefined;
+  }
+}
