@@ -131,7 +131,7 @@ for (const kind of STORE_KINDS) {
     });
 
     it('HEAD answers like GET without a body', async () => {
-      const res = await t.app.inject({ method: 'HEAD', url: '/fhir/R4/Patient/chosen-1' });
+      const res = await t.app.inject({ method: 'HEAD', url: '/fhir/R4/Patient/chosen-1', headers: { authorization: `Bearer ${t.token}` } });
       assert.equal(res.statusCode, 200);
       assert.equal(res.body, '');
       assert.match(String(res.headers.etag), /^W\/"2-/);

@@ -10,6 +10,8 @@ import type { Bundle, OperationOutcome, Patient } from '@medplum/fhirtypes';
 import { FHIR_BASE, buildApp } from '../src/http/app.js';
 import { sqliteTestStore } from './helpers/stores.js';
 import type { TestStore } from './helpers/stores.js';
+import { randomBytes } from 'node:crypto';
+import { openAuthService } from '../src/security/open-auth-service.js';
 
 interface ClientError {
   response: { status: number; data: OperationOutcome };
@@ -28,17 +30,30 @@ describe('fhir-kit-client against a listening node', () => {
   let store: TestStore;
   let app: FastifyInstance;
   let client: Client;
+  let baseUrl: string;
   const ids: string[] = [];
 
   before(async () => {
     store = await sqliteTestStore();
-    app = await buildApp({ repo: store.repo });
+    const auth = openAuthService(store, randomBytes(32).toString('hex'));
+    // A backend-service token (system/*.*): this suite is about the client, not about roles.
+    const { user } = await auth.accounts.add({ username: 'kit', role: 'admin', password: randomBytes(18).toString('base64url') });
+    const { token } = await auth.tokens.create(user.id, { scopes: ['system/*.*'] });
+    app = await buildApp({ repo: store.repo, auth });
     const address = await app.listen({ host: '127.0.0.1', port: 0 });
-    client = new Client({ baseUrl: `${address}${FHIR_BASE}` });
+    baseUrl = `${address}${FHIR_BASE}`;
+    client = new Client({ baseUrl, bearerToken: token });
   });
   after(async () => {
     await app.close();
     await store.dispose();
+  });
+
+  it('is refused without a bearer token (401 OperationOutcome)', async () => {
+    const anonymous = new Client({ baseUrl });
+    const err = await rejection(anonymous.search({ resourceType: 'Patient', searchParams: { name: 'x' } }));
+    assert.equal(err.response.status, 401);
+    assert.equal(err.response.data.resourceType, 'OperationOutcome');
   });
 
   it('creates and reads patients', async () => {

@@ -13,6 +13,9 @@ import { parseJsonBody } from './json-body.js';
 import { registerChartRoutes } from './chart-routes.js';
 import type { Clock } from '../store/clock.js';
 import { registerWebApp } from './web-page.js';
+import type { AuthService } from '../security/auth-service.js';
+import { registerAuthentication } from './authenticate.js';
+import { registerAuthRoutes } from './auth-routes.js';
 
 export interface AppConfig {
   repo: FhirRepository;
@@ -24,6 +27,8 @@ export interface AppConfig {
   practiceName?: string;
   /** Clock of the schedule, patient and note services (default the wall clock; tests inject one). */
   clinicalClock?: Clock;
+  /** Accounts and sessions; absent, no credential can be checked and every protected request gets 401. */
+  auth?: AuthService;
 }
 
 export const FHIR_BASE = '/fhir/R4';
@@ -119,6 +124,8 @@ export async function buildApp(config: AppConfig): Promise<FastifyInstance> {
 
   app.setNotFoundHandler((req, reply) => sendOutcome(reply, outcomeError('notFound', `No route for ${req.method} ${req.url}`)));
 
+  registerAuthentication(app, { auth: config.auth, fhirBase: FHIR_BASE });
+
   const fhir = async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
     const url = req.url;
     const q = url.indexOf('?');
@@ -134,6 +141,7 @@ export async function buildApp(config: AppConfig): Promise<FastifyInstance> {
       ifNoneExist: header(req, 'if-none-exist'),
       ifNoneMatch: header(req, 'if-none-match'),
       prefer: header(req, 'prefer'),
+      principal: req.principal,
     };
     if ((fr.method === 'POST' || fr.method === 'PUT') && fr.body === undefined && !path.endsWith('_search') && !path.includes('$')) {
       return sendOutcome(reply, outcomeError('badRequest', 'The request needs a JSON body'));
@@ -147,6 +155,7 @@ export async function buildApp(config: AppConfig): Promise<FastifyInstance> {
   app.route({ method: ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD'], url: `${FHIR_BASE}`, handler: fhir });
   app.route({ method: ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD'], url: `${FHIR_BASE}/*`, handler: fhir });
 
+  if (config.auth) registerAuthRoutes(app, { auth: config.auth });
   registerChartRoutes(app, { repo: config.repo, clock: config.clinicalClock });
   app.get('/healthz', async () => ({ status: 'ok' }));
   registerWebApp(app, config.practiceName ?? 'Chartroom');

@@ -128,6 +128,16 @@ export class AuthService {
     });
   }
 
+  /** The service's clock reading (ms). */
+  now(): number {
+    return this.clock.now();
+  }
+
+  /** True when `password` is the user's password. */
+  passwordMatches(row: AuthUsersTable, password: string): Promise<boolean> {
+    return verifyPassword(this.deps.crypto.open(row.password_hash), password);
+  }
+
   /** A hash to verify against for unknown users, so they take as long as real ones. */
   private dummy(): Promise<string> {
     this.dummyHash ??= hashPassword(this.random.bytes(16).toString('hex'), this.settings.argon2);
@@ -244,7 +254,14 @@ export class AuthService {
   async authenticateToken(token: string, address?: string): Promise<Authenticated | undefined> {
     const found = await this.tokens.authenticate(token);
     if (!found) return undefined;
-    return { principal: principalOf(found.user, { kind: 'token', credentialId: found.token.id, scopes: found.token.scopes.split(' '), address }), user: found.user };
+    const scopes = found.token.scopes.split(' ');
+    if (scopes.every((s) => s.startsWith('system/'))) {
+      // A backend-service token: no user context (the policy's system caller); the issuer's name is kept for the audit trail.
+      const principal: Principal = { kind: 'token', username: found.user.username, credentialId: found.token.id, scopes };
+      if (address !== undefined) principal.address = address;
+      return { principal, user: found.user };
+    }
+    return { principal: principalOf(found.user, { kind: 'token', credentialId: found.token.id, scopes, address }), user: found.user };
   }
 
   /** The idle lock screen: the session's user types the password again. */

@@ -3,6 +3,8 @@
  * `user/*.read`, `user/Patient.write`, `system/*.*`, and the v2 forms `user/Observation.rs`,
  * `system/*.cruds`. A token may do what one of its scopes allows for the resource type and
  * the kind of access (read or write); roles, labels and compartments are the policy's part.
+ * A token's scopes are all `user/` (it acts as its user, within the user's role) or all
+ * `system/` (a backend client: the principal carries no user, as SMART Backend Services).
  */
 import { outcomeError } from '@chartroom/core';
 
@@ -33,7 +35,12 @@ export function validateScopes(scopes: readonly string[]): string[] {
   const out = [...new Set(scopes.flatMap((s) => s.split(/[\s,]+/)).filter(Boolean))];
   if (out.length === 0) throw outcomeError('badRequest', 'A token needs at least one scope, e.g. user/*.read', 'scope');
   for (const s of out) {
-    if (!parseScope(s)) throw outcomeError('badRequest', `Scope "${s}" is not understood; use e.g. user/*.read, user/Patient.write, system/*.read, system/*.*`, 'scope');
+    const p = parseScope(s);
+    if (!p) throw outcomeError('badRequest', `Scope "${s}" is not understood; use e.g. user/*.read, user/Patient.write, system/*.read, system/*.*`, 'scope');
+    if (p.context === 'patient') throw outcomeError('badRequest', `Scope "${s}": patient/ scopes need a SMART launch context; issue user/ or system/ scopes`, 'scope');
+  }
+  if (new Set(out.map((s) => s.split('/')[0])).size > 1) {
+    throw outcomeError('badRequest', 'A token acts either as its user (user/… scopes) or as a system client (system/… scopes), not both', 'scope');
   }
   return out;
 }

@@ -1,8 +1,16 @@
 /**
  * An in-process FHIR app over a real store for tests: `buildApp` plus small helpers to send
  * FHIR requests through `inject()` and to prove that a request changed nothing.
+ *
+ * The app enforces authentication like a real node. `call()` and `request()` send a bearer
+ * token with full FHIR access (`system/*.*`, a backend-service token) unless told otherwise:
+ * `{ as: null }` sends no credentials, `{ as: token }` another token; `actAs(role)` gives
+ * callers acting as a new user of that role (a `user/*.*` token).
  */
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import type { Role } from '@chartroom/core';
+import type { Clock } from '../../src/store/clock.js';
 import type { FastifyInstance } from 'fastify';
 import type { OperationOutcome } from '@medplum/fhirtypes';
 import { FHIR_BASE, buildApp } from '../../src/http/app.js';
@@ -10,6 +18,8 @@ import type { AppConfig } from '../../src/http/app.js';
 import type { FhirRepository } from '../../src/store/fhir-repository.js';
 import { sqliteTestStore } from './stores.js';
 import type { TestStore } from './stores.js';
+import { openAuthService } from '../../src/security/open-auth-service.js';
+import type { AuthService } from '../../src/security/auth-service.js';
 
 export interface FhirReply {
   status: number;
@@ -24,12 +34,36 @@ export interface FhirCallOptions {
   /** A raw body sent as-is (takes precedence over `body`). */
   payload?: string;
   headers?: Record<string, string>;
+  /** Credentials: a bearer token to send instead of the app's own, or null for none. */
+  as?: string | null;
+}
+
+/** Callers acting as one user. */
+export interface ActingUser {
+  userId: string;
+  username: string;
+  token: string;
+  call(method: string, path: string, opts?: FhirCallOptions): Promise<FhirReply>;
+  request(method: string, url: string, opts?: FhirCallOptions): Promise<FhirReply>;
+}
+
+export interface ActAsOptions {
+  /** Token scopes (default `user/*.*`). */
+  scopes?: string[];
+  practitionerId?: string;
+  username?: string;
 }
 
 export interface FhirTestApp {
   app: FastifyInstance;
   store: TestStore;
   repo: FhirRepository;
+  /** The app's authentication service (users, sessions, tokens). */
+  auth: AuthService;
+  /** The bearer token `call` and `request` send by default (`system/*.*`). */
+  token: string;
+  /** Creates a user of `role` and returns callers acting as that user. */
+  actAs(role: Role, opts?: ActAsOptions): Promise<ActingUser>;
   /** Sends one request below the FHIR base (e.g. `Patient?name=x`). */
   call(method: string, path: string, opts?: FhirCallOptions): Promise<FhirReply>;
   /** Sends one request to any path of the app (e.g. `/api/schedule?date=…`), with the same credentials as `call`. */
@@ -41,12 +75,22 @@ export interface FhirTestApp {
   dispose(): Promise<void>;
 }
 
+export interface FhirTestAppOptions {
+  /** Clock of the authentication service (sessions, throttling, TOTP), for expiry tests. */
+  authClock?: Clock;
+}
+
 /** Builds the app over a fresh store (SQLite by default) without listening. */
-export async function fhirTestApp(open: () => Promise<TestStore> = () => sqliteTestStore(), config: Partial<AppConfig> = {}): Promise<FhirTestApp> {
+export async function fhirTestApp(open: () => Promise<TestStore> = () => sqliteTestStore(), config: Partial<AppConfig> = {}, options: FhirTestAppOptions = {}): Promise<FhirTestApp> {
   const store = await open();
-  const app = await buildApp({ repo: store.repo, ...config });
+  const auth = config.auth ?? openAuthService(store, randomBytes(32).toString('hex'), options.authClock ? { clock: options.authClock } : {});
+  const app = await buildApp({ repo: store.repo, ...config, auth });
+  const owner = await auth.accounts.add({ username: 'test-runner', displayName: 'Test runner', role: 'admin', password: randomBytes(18).toString('base64url') });
+  const { token } = await auth.tokens.create(owner.user.id, { scopes: ['system/*.*'], label: 'fhirTestApp' });
   const request = async (method: string, url: string, opts: FhirCallOptions = {}): Promise<FhirReply> => {
     const headers: Record<string, string> = { ...opts.headers };
+    const bearer = opts.as === undefined ? token : opts.as;
+    if (bearer !== null && headers.authorization === undefined && headers.cookie === undefined) headers.authorization = `Bearer ${bearer}`;
     let payload = opts.payload;
     if (payload === undefined && opts.body !== undefined) {
       payload = JSON.stringify(opts.body);
@@ -57,10 +101,26 @@ export async function fhirTestApp(open: () => Promise<TestStore> = () => sqliteT
     return { status: res.statusCode, headers: res.headers, text: res.body, body: json };
   };
   const call = (method: string, path: string, opts: FhirCallOptions = {}): Promise<FhirReply> => request(method, `${FHIR_BASE}/${path}`, opts);
+  let actors = 0;
+  const actAs = async (role: Role, o: ActAsOptions = {}): Promise<ActingUser> => {
+    const username = o.username ?? `${role}-${++actors}`;
+    const { user } = await auth.accounts.add({ username, role, practitionerId: o.practitionerId, password: randomBytes(18).toString('base64url') });
+    const t = (await auth.tokens.create(user.id, { scopes: o.scopes ?? ['user/*.*'], label: `actAs ${role}` })).token;
+    return {
+      userId: user.id,
+      username,
+      token: t,
+      call: (method, path, opts = {}) => call(method, path, { as: t, ...opts }),
+      request: (method, url, opts = {}) => request(method, url, { as: t, ...opts }),
+    };
+  };
   return {
     app,
     store,
     repo: store.repo,
+    auth,
+    token,
+    actAs,
     call,
     request,
     follow: (url: string) => {
