@@ -15,6 +15,7 @@ import { planDocument } from './plan-document.js';
 import { sourceFiles } from './source-files.js';
 import type { SourceFile } from './source-files.js';
 import { DEFAULT_BATCH_SIZE, UnitWriter } from './unit-writer.js';
+import { importHl7File, isHl7Name } from '../clinical/labs/hl7-file-import.js';
 import type { WriteSink } from './unit-writer.js';
 
 export interface ImportOptions {
@@ -108,6 +109,12 @@ export async function importPaths(repo: FhirRepository, paths: readonly string[]
   };
 
   const importFile = async (f: SourceFile): Promise<void> => {
+    if (isHl7Name(f.path)) {
+      await writer.flush(); // results find their patients among resources imported before them
+      await importHl7File(repo, f.path, { ...sink, skipped: () => void skipped++ });
+      bytesDone += f.bytes;
+      return;
+    }
     if (f.ndjson) {
       const base = bytesDone;
       let line = 0;

@@ -1,6 +1,6 @@
 /**
  * The files an import reads: the paths given, and inside folders (recursively, in name
- * order) every `.json`, `.ndjson` and `.jsonl` file that is not hidden.
+ * order) every `.json`, `.ndjson`, `.jsonl` and `.hl7` (HL7 v2 results) file that is not hidden.
  */
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,7 +13,7 @@ export interface SourceFile {
   ndjson: boolean;
 }
 
-const IMPORTABLE = /\.(json|ndjson|jsonl)$/i;
+const IMPORTABLE = /\.(json|ndjson|jsonl|hl7)$/i;
 
 /** True for a file name read as newline-delimited JSON. */
 export function isNdjsonName(path: string): boolean {
