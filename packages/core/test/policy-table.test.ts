@@ -118,7 +118,9 @@ test('SMART scopes: v1 and v2 forms, user vs system context', () => {
   assert.equal(decide(tok([], 'clinician'), { action: 'read', resourceType: 'Patient' }).allowed, false, 'a token without scopes can do nothing');
   assert.equal(decide(tok(['system/*.read']), { action: 'read', resourceType: 'Patient' }).allowed, true, 'a system token reads by scope');
   assert.equal(decide(tok(['system/*.*']), { action: 'admin', resourceType: 'User' }).allowed, false, 'a system token never administers');
-  assert.equal(decide(tok(['system/*.*']), { action: 'read', resourceType: 'AuditEvent' }).allowed, false);
+  assert.equal(decide(tok(['system/*.*']), { action: 'read', resourceType: 'AuditEvent' }).allowed, true, 'a backend service (SIEM) may read the audit trail');
+  assert.equal(decide(tok(['system/*.*']), { action: 'create', resourceType: 'AuditEvent' }).allowed, false, 'but never write it');
+  assert.equal(decide(tok(['system/*.*']), { action: 'read', resourceType: 'User' }).allowed, false);
 });
 
 test('caller kinds: the node itself may do anything; a peer node replicates but not do-not-replicate records nor security data', () => {
