@@ -13,6 +13,9 @@ import { parseJsonBody } from './json-body.js';
 import { registerChartRoutes } from './chart-routes.js';
 import type { Clock } from '../store/clock.js';
 import { registerWebApp } from './web-page.js';
+import type { AuthService } from '../security/auth-service.js';
+import { registerAuthentication } from './authenticate.js';
+import { registerAuthRoutes } from './auth-routes.js';
 import { registerAuthorization } from './authorize.js';
 import { registerAuditRoutes } from './audit-routes.js';
 import { withAccessControl } from '../fhir/access-control.js';
@@ -29,6 +32,8 @@ export interface AppConfig {
   practiceName?: string;
   /** Clock of the schedule, patient and note services (default the wall clock; tests inject one). */
   clinicalClock?: Clock;
+  /** Accounts and sessions; absent, no credential can be checked and every protected request gets 401. */
+  auth?: AuthService;
   /** The node's audit trail (security/audit-log.ts); absent, nothing is audited (tests of other areas). */
   audit?: AuditLog;
   /** Break-the-glass grants (security/break-glass.ts). */
@@ -128,6 +133,7 @@ export async function buildApp(config: AppConfig): Promise<FastifyInstance> {
 
   app.setNotFoundHandler((req, reply) => sendOutcome(reply, outcomeError('notFound', `No route for ${req.method} ${req.url}`)));
 
+  registerAuthentication(app, { auth: config.auth, fhirBase: FHIR_BASE });
   const grantsFor = config.breakGlass ? (userId: string) => config.breakGlass?.grantsFor(userId) ?? [] : undefined;
   registerAuthorization(app, { fhirBase: FHIR_BASE, audit: config.audit, grantsFor });
   const handleFhir = withAccessControl(handleFhirRequest, { audit: config.audit, grantsFor });
@@ -147,6 +153,7 @@ export async function buildApp(config: AppConfig): Promise<FastifyInstance> {
       ifNoneExist: header(req, 'if-none-exist'),
       ifNoneMatch: header(req, 'if-none-match'),
       prefer: header(req, 'prefer'),
+      principal: req.principal,
     };
     if ((fr.method === 'POST' || fr.method === 'PUT') && fr.body === undefined && !path.endsWith('_search') && !path.includes('$')) {
       return sendOutcome(reply, outcomeError('badRequest', 'The request needs a JSON body'));
@@ -160,6 +167,7 @@ export async function buildApp(config: AppConfig): Promise<FastifyInstance> {
   app.route({ method: ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD'], url: `${FHIR_BASE}`, handler: fhir });
   app.route({ method: ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD'], url: `${FHIR_BASE}/*`, handler: fhir });
 
+  if (config.auth) registerAuthRoutes(app, { auth: config.auth });
   if (config.audit) registerAuditRoutes(app, { audit: config.audit, breakGlass: config.breakGlass });
   registerChartRoutes(app, { repo: config.repo, clock: config.clinicalClock });
   app.get('/healthz', async () => ({ status: 'ok' }));
