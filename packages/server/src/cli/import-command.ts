@@ -5,6 +5,8 @@
 import { importPaths } from '../import/import-paths.js';
 import type { ImportSummary } from '../import/import-types.js';
 import { openDataStore } from './open-data-store.js';
+import { isChartroomExport } from '../continuity/practice-export.js';
+import { runRestoreExport } from './export-command.js';
 import { formatCount, progressReporter } from '../import/progress-reporter.js';
 import type { ProgressReporter } from '../import/progress-reporter.js';
 
@@ -35,6 +37,7 @@ export function formatImportSummary(s: ImportSummary): string {
 
 /** `chartroom import`; returns 0 when everything was imported, 1 when anything failed. */
 export async function runImport(data: string, paths: string[], storeUrl?: string): Promise<number> {
+  if (paths.length === 1 && paths[0] !== undefined && isChartroomExport(paths[0])) return runRestoreExport(data, paths[0], storeUrl);
   const store = await openDataStore(data, storeUrl);
   try {
     let bar: ProgressReporter | undefined;

@@ -11,6 +11,7 @@ import { allPatientsEverything, patientEverything } from './patient-everything.j
 import { searchBundle } from './search-bundle.js';
 import { formParams, mergeParams, parseSearch } from './search-params.js';
 import { processBundle } from './transaction.js';
+import { routeBulkExport } from './bulk-export.js';
 import type { FhirRequest, FhirResponse } from './types.js';
 
 export const CHARTROOM_VERSION = '0.1.0';
@@ -72,6 +73,8 @@ export async function handleFhirRequest(req: FhirRequest, repo: FhirRepository):
 }
 
 async function route(req: FhirRequest, repo: FhirRepository): Promise<FhirResponse> {
+  const bulk = routeBulkExport(req, repo); // $export, its status and files (bulk-export.ts)
+  if (bulk) return bulk;
   const parts = req.path.split('/').filter((p) => p !== '');
   const [first, second] = parts;
   const method = req.method === 'HEAD' ? 'GET' : req.method;

@@ -13,6 +13,8 @@ import { parseJsonBody } from './json-body.js';
 import { registerChartRoutes } from './chart-routes.js';
 import type { Clock } from '../store/clock.js';
 import { registerWebApp } from './web-page.js';
+import { disableBulkExport, enableBulkExport } from '../fhir/bulk-export.js';
+import type { BulkExportOptions } from '../fhir/bulk-export.js';
 import type { AuthService } from '../security/auth-service.js';
 import { registerAuthentication } from './authenticate.js';
 import { registerAuthRoutes } from './auth-routes.js';
@@ -32,6 +34,8 @@ export interface AppConfig {
   practiceName?: string;
   /** Clock of the schedule, patient and note services (default the wall clock; tests inject one). */
   clinicalClock?: Clock;
+  /** Bulk Data `$export` (its files' folder, normally DATA/exports); absent, `$export` answers 501. */
+  bulkExport?: BulkExportOptions;
   /** Accounts and sessions; absent, no credential can be checked and every protected request gets 401. */
   auth?: AuthService;
   /** The node's audit trail (security/audit-log.ts); absent, nothing is audited (tests of other areas). */
@@ -170,6 +174,8 @@ export async function buildApp(config: AppConfig): Promise<FastifyInstance> {
   if (config.auth) registerAuthRoutes(app, { auth: config.auth });
   if (config.audit) registerAuditRoutes(app, { audit: config.audit, breakGlass: config.breakGlass });
   registerChartRoutes(app, { repo: config.repo, clock: config.clinicalClock });
+  if (config.bulkExport) enableBulkExport(config.repo, config.bulkExport);
+  app.addHook('onClose', async () => disableBulkExport(config.repo));
   app.get('/healthz', async () => ({ status: 'ok' }));
   registerWebApp(app, config.practiceName ?? 'Chartroom');
   return app;
