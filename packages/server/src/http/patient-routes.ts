@@ -9,6 +9,8 @@ import { searchPatients } from '../clinical/patients/patient-search.js';
 import { PatientRegistration } from '../clinical/patients/patient-registration.js';
 import type { RegistrationInput } from '../clinical/patients/patient-registration.js';
 import { ChartSummaryService } from '../clinical/chart-summary/chart-summary.js';
+import { ProblemList } from '../clinical/chart-summary/problem-list.js';
+import { searchIcd10 } from '../clinical/terminology/icd10cm.js';
 import { access, principalOf } from './schedule-routes.js';
 import type { ClinicalRouteDeps } from './schedule-routes.js';
 
@@ -16,6 +18,7 @@ import type { ClinicalRouteDeps } from './schedule-routes.js';
 export function registerPatientRoutes(app: FastifyInstance, deps: ClinicalRouteDeps): void {
   const registration = new PatientRegistration(deps.repo, deps.clock);
   const summaries = new ChartSummaryService(deps.repo, deps.clock);
+  const problems = new ProblemList(deps.repo, deps.clock);
 
   app.get('/api/patients', access({ action: 'search', resourceType: 'Patient' }), async (req) => {
     const q = req.query as Record<string, string | undefined>;
@@ -35,4 +38,14 @@ export function registerPatientRoutes(app: FastifyInstance, deps: ClinicalRouteD
   app.get<{ Params: { id: string } }>('/api/patients/:id/summary', access({ action: 'read', resourceType: 'Patient', patientParam: 'id' }), async (req) =>
     summaries.summary(req.params.id, principalOf(req)),
   );
+  app.post<{ Params: { id: string } }>('/api/patients/:id/problems', access({ action: 'create', resourceType: 'Condition', patientParam: 'id' }), async (req, reply) =>
+    reply.code(201).send(await problems.add(req.params.id, (req.body ?? {}) as Record<string, unknown>, principalOf(req)?.practitionerId)),
+  );
+  app.post<{ Params: { id: string } }>('/api/problems/:id/resolve', access({ action: 'update', resourceType: 'Condition' }), async (req) =>
+    problems.resolve(req.params.id, (req.body ?? {}) as Record<string, unknown>),
+  );
+  app.get('/api/terminology/icd10', access({ action: 'search', resourceType: 'CodeSystem' }), async (req) => {
+    const q = req.query as Record<string, string | undefined>;
+    return searchIcd10(q.q, q.limit);
+  });
 }
