@@ -4,15 +4,10 @@
 import { parseArgs } from 'node:util';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { initDataDir, isDataDir, openDataDir, readKey } from '../data-dir.js';
-import { openAuthService } from '../security/open-auth-service.js';
-import { createFirstAdmin, readDemoUsers, setUpDemoUsers, userCommand } from './user-command.js';
-import { tokenCommand } from './token-command.js';
+import { initDataDir, isDataDir, openDataDir } from '../data-dir.js';
 import { openDataStore } from './open-data-store.js';
 import { WrongKeyError } from '../store/sqlite-dialect.js';
 import { buildApp } from '../http/app.js';
-import { openAuditServices } from '../security/audit-services.js';
-import { dataDirSigner } from '../security/audit-signing.js';
 import { releaseStartupMemory } from '../release-startup-memory.js';
 import { runImport } from './import-command.js';
 import { runDemo } from './demo-command.js';
@@ -21,15 +16,11 @@ import { backupCommand } from './backup-command.js';
 import { restoreCommand } from './restore-command.js';
 import { verifyCommand } from './verify-command.js';
 import { exportCommand } from './export-command.js';
-import { peerCommand } from './peer-command.js';
-import { syncCommand } from './sync-command.js';
-import { startSync } from '../sync/serve-sync.js';
 
 const USAGE = `Usage: chartroom <command> [options]
 
 Commands:
-  init   --data DIR [--practice NAME] [--admin-password-file F]
-                                                   create a data directory (encrypted database, key file, config) and user admin
+  init   --data DIR [--practice NAME]              create a data directory (encrypted database, key file, config)
   serve  --data DIR [--port 8080] [--host 127.0.0.1] [--store postgres://…]
                                                    run a clinic node (or a hub, with --store)
   import --data DIR [--store postgres://…] PATH…   import FHIR Bundles, resources, NDJSON files or folders
@@ -54,11 +45,7 @@ const MODULE_COMMANDS: Record<string, ModuleCommand> = {
   backup: backupCommand,
   restore: restoreCommand,
   verify: verifyCommand,
-  user: userCommand,
-  token: tokenCommand,
   export: exportCommand,
-  peer: peerCommand,
-  sync: syncCommand,
 };
 
 function usage(): string {
@@ -75,18 +62,13 @@ async function serve(data: string, opts: { port?: string; host?: string; store?:
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be 0-65535; got "${opts.port ?? ''}"`);
   const host = opts.host ?? dd.config.host;
   const store = await openNodeStore(data, opts.store);
-  const auth = openAuthService(store, readKey(dd));
-  const security = await openAuditServices(store, dd.config.nodeId, dataDirSigner(dd.dir), (err) => console.error('audit trail: a batch could not be written yet (kept, retrying):', err));
-  const sync = await startSync(store, dd.config);
-  const app = await buildApp({ repo: store.repo, auth, audit: security.audit, breakGlass: security.breakGlass, sync, practiceName: dd.config.practiceName, logger: false, bulkExport: { dir: join(dd.dir, 'exports') } });
+  const app = await buildApp({ repo: store.repo, practiceName: dd.config.practiceName, logger: false, bulkExport: { dir: join(dd.dir, 'exports') } });
   const address = await app.listen({ port, host });
   releaseStartupMemory();
   const shown = address.replace('127.0.0.1', 'localhost');
   console.log(`Chartroom node for ${dd.config.practiceName} (${opts.store ? 'PostgreSQL' : 'encrypted SQLite'}) is running at ${shown}`);
   console.log(`  FHIR API:  ${shown}/fhir/R4/metadata`);
-  console.log(`  Web app:   ${shown}/   (sign in; users: chartroom user list --data ${data})`);
-  console.log(`  Scripts:   TOKEN=$(npx chartroom token create --data ${data} --user admin --scope 'system/*.read' | tail -1)`);
-  console.log(`             curl -H "Authorization: Bearer $TOKEN" '${shown}/fhir/R4/Patient?name=munoz'   (accents and case do not matter)`);
+  console.log(`  Try:       curl '${shown}/fhir/R4/Patient?name=munoz'   (accents and case do not matter)`);
   console.log('Press Ctrl+C to stop.');
   await new Promise<void>((resolve) => {
     const stop = (): void => resolve();
@@ -95,8 +77,6 @@ async function serve(data: string, opts: { port?: string; host?: string; store?:
   });
   console.log('Stopping…');
   await app.close();
-  await sync.close();
-  await security.close();
   await store.close();
   return 0;
 }
@@ -120,7 +100,6 @@ export async function main(argv: string[]): Promise<number> {
         practice: { type: 'string' },
         patients: { type: 'string' },
         seed: { type: 'string' },
-        'admin-password-file': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -137,16 +116,10 @@ export async function main(argv: string[]): Promise<number> {
       case 'init': {
         const dd = initDataDir(needData(), { practiceName: values.practice });
         const store = await openNodeStore(dd.dir);
-        let adminLines: string[];
-        try {
-          adminLines = await createFirstAdmin(openAuthService(store, readKey(dd)), values['admin-password-file']);
-        } finally {
-          await store.close();
-        }
+        await store.close();
         console.log(`Created data directory ${dd.dir}`);
         console.log(`  database: ${dd.dbFile} (encrypted)`);
         console.log(`  key:      ${dd.keyFile} (mode 0600; back it up apart from the database — without it the data cannot be read)`);
-        for (const line of adminLines) console.log(line);
         return 0;
       }
       case 'serve':
@@ -164,10 +137,7 @@ export async function main(argv: string[]): Promise<number> {
           console.log(`First run: created data directory ${dir}; loading the demo practice…`);
           const code = await runDemo(dir, { patients: undefined, seed: undefined, store: undefined });
           if (code !== 0) return code;
-          await setUpDemoUsers(dir);
         }
-        const sheet = readDemoUsers(dir);
-        if (sheet) console.log(`\n${sheet}`);
         return await serve(dir, { port: values.port, host: values.host });
       }
       default:
