@@ -16,7 +16,9 @@ export function syncWords(v: SyncView): { tone: 'ok' | 'warn' | 'bad' | 'info'; 
   const extra: string[] = [];
   if (v.pending !== undefined) extra.push(v.pending === 1 ? '1 change waiting to sync' : `${v.pending} changes waiting to sync`);
   if (v.kind !== 'unavailable' && v.kind !== 'unreachable' && v.kind !== 'checking' && v.kind !== 'standalone') extra.push(`last sync ${when(v.lastSync)}`);
-  if (v.stale) extra.push("this node's data may be out of date");
+  if (v.stale) extra.push("warning: this node's data may be out of date");
+  if (v.conflicts) extra.push(v.conflicts === 1 ? '1 conflict to reconcile' : `${v.conflicts} conflicts to reconcile`);
+  if (v.kind === 'local' && v.detail) extra.push(v.detail);
   switch (v.kind) {
     case 'in-sync':
       return { tone: 'ok', main: `Connected to hub${v.peer ? ` (${v.peer})` : ''} · in sync`, extra };

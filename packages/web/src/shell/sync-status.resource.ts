@@ -20,7 +20,12 @@ export interface SyncView {
   /** Hub or peer name, when given. */
   peer?: string;
   detail?: string;
+  /** Sync conflicts waiting in the reconciliation inbox. */
+  conflicts?: number;
 }
+
+/** Working locally for longer than this, the data on this node may be stale. */
+export const STALE_AFTER_MS = 30 * 60 * 1000;
 
 type Obj = Record<string, unknown>;
 const pick = (o: Obj, ...keys: string[]): unknown => {
@@ -35,8 +40,8 @@ const pick = (o: Obj, ...keys: string[]): unknown => {
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v ? v : undefined);
 const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
 
-/** Reads a sync status answer into a {@link SyncView}. */
-export function readSyncStatus(body: unknown): SyncView {
+/** Reads a sync status answer into a {@link SyncView} (`now` injectable for tests). */
+export function readSyncStatus(body: unknown, now: () => number = Date.now): SyncView {
   if (!body || typeof body !== 'object') return { kind: 'unavailable', stale: false, detail: 'unreadable answer' };
   const o = body as Obj;
   let pending = num(pick(o, 'pendingChanges', 'changesWaiting', 'pending', 'outbound.pending', 'queue', 'waiting'));
@@ -56,15 +61,22 @@ export function readSyncStatus(body: unknown): SyncView {
   const standalone = state === 'standalone' || pick(o, 'configured') === false || (peer === undefined && connectedRaw === undefined && state === undefined && !Array.isArray(pick(o, 'peers')));
   if (standalone && connectedRaw === undefined) return { kind: 'standalone', pending, lastSync, stale, detail: str(pick(o, 'message')) };
   let connected: boolean | undefined = typeof connectedRaw === 'boolean' ? connectedRaw : undefined;
-  if (connected === undefined && state) connected = /^(connected|online|in-sync|syncing|ok)$/i.test(state) ? true : /^(offline|local|disconnected|error)$/i.test(state) ? false : undefined;
+  if (state && /^(offline|local|disconnected|error|denied)$/i.test(state)) connected = false;
+  else if (connected === undefined && state) connected = /^(connected|online|in-sync|syncing|ok)$/i.test(state) ? true : undefined;
   if (connected === undefined) {
     const peers = pick(o, 'peers');
     if (Array.isArray(peers) && peers.length) connected = peers.some((p) => pick(p as Obj, 'connected', 'online') === true);
   }
-  if (connected === undefined) return { kind: 'unavailable', stale, pending, lastSync, detail: 'connection state not reported' };
-  if (!connected) return { kind: 'local', pending, lastSync, since: since ?? lastSync, stale, peer };
-  if (pending === undefined || pending > 0 || stale) return { kind: 'connected-pending', pending, lastSync, stale, peer };
-  return { kind: 'in-sync', pending, lastSync, stale, peer };
+  const conflicts = num(pick(o, 'conflicts'));
+  if (connected === undefined) return { kind: 'unavailable', stale, pending, lastSync, conflicts, detail: 'connection state not reported' };
+  if (!connected) {
+    // Not reaching the hub: the data is stale once the last good sync is old (or never happened).
+    const old = !lastSync || now() - new Date(lastSync).getTime() > STALE_AFTER_MS;
+    const lastError = Array.isArray(pick(o, 'peers')) ? str((pick(o, 'peers') as Obj[]).map((p) => pick(p, 'lastError')).find((e) => typeof e === 'string')) : undefined;
+    return { kind: 'local', pending, lastSync, since: since ?? lastSync, stale: stale || old, peer, conflicts, detail: state === 'denied' ? 'the hub refused this node' : lastError };
+  }
+  if (pending === undefined || pending > 0 || stale) return { kind: 'connected-pending', pending, lastSync, stale, peer, conflicts };
+  return { kind: 'in-sync', pending, lastSync, stale, peer, conflicts };
 }
 
 /** Polls the sync status every `everyMs` (10 s by default). */
