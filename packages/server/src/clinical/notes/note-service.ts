@@ -54,7 +54,8 @@ function b64(text: string): string {
 }
 
 function renderText(title: string, patient: string, sections: NoteSection[], signed?: { by: string; at: string }): string {
-  const body = sections.map((s) => `${s.title}\n${s.text.trim() || '—'}`).join('\n\n');
+  const free = sections.length === 1 && sections[0]?.key === 'text';
+  const body = free ? (sections[0]?.text.trim() ?? '') : sections.map((s) => `${s.title}\n${s.text.trim() || '—'}`).join('\n\n');
   return `${title}\n${patient}\n\n${body}\n${signed ? `\nElectronically signed by ${signed.by} at ${signed.at}.\n` : ''}`;
 }
 
@@ -175,29 +176,45 @@ export class NoteService {
     return next;
   }
 
-  /** Starts a draft note for a patient from a template. */
-  async create(patientId: string, input: { template?: unknown; title?: unknown; sections?: unknown; encounter?: unknown; sign?: unknown }, actor: NoteActor): Promise<NoteView> {
-    if (typeof input !== 'object' || input === null) throw badRequest('The body must be an object with a template');
+  /**
+   * Starts a draft note for a patient: from a template (`template` or `templateId`; smart
+   * fields filled from the chart, `sections` overriding section texts), or as free `text`.
+   */
+  async create(
+    patientId: string,
+    input: { template?: unknown; templateId?: unknown; title?: unknown; sections?: unknown; text?: unknown; encounter?: unknown },
+    actor: NoteActor,
+  ): Promise<NoteView> {
+    if (typeof input !== 'object' || input === null) throw badRequest('The body must be an object with a template (or text)');
     const author = await this.clinician(actor);
     const pv = await this.repo.readCurrent('Patient', patientId);
     if (!pv || pv.deleted) throw notFound(`Patient/${patientId} not found`);
-    const template = await this.templates.get(input.template);
+    const templateId = input.template ?? input.templateId;
+    if (templateId === undefined && input.text === undefined) throw badRequest('template is required: a note template id (or send the note as text)', 'template');
+    const template = templateId === undefined ? undefined : await this.templates.get(templateId, input.template !== undefined ? 'template' : 'templateId');
     if (input.title !== undefined && (typeof input.title !== 'string' || !input.title.trim() || input.title.length > 200)) throw badRequest('title must be text of at most 200 characters', 'title');
+    if (input.text !== undefined && (typeof input.text !== 'string' || input.text.length > 100_000)) throw badRequest('text must be text of at most 100,000 characters', 'text');
     if (input.encounter !== undefined && (typeof input.encounter !== 'string' || !/^[A-Za-z0-9\-.]{1,64}$/.test(input.encounter))) throw badRequest('encounter must be an Encounter id', 'encounter');
-    const chart = await this.charts.summary(patientId);
-    const today = localDay(new Date(this.clock.now()));
-    const filled = template.sections.map((s) => ({ key: s.key, title: s.title, text: fillSmartFields(s.text ?? '', chart, today) }));
-    const sections = sectionsInput(input.sections, undefined, filled) ?? filled;
+    let sections: NoteSection[];
+    if (typeof input.text === 'string') {
+      if (input.sections !== undefined) throw badRequest('send either sections or text, not both', 'text');
+      sections = [{ key: 'text', title: 'Note', text: input.text }];
+    } else {
+      const chart = await this.charts.summary(patientId);
+      const today = localDay(new Date(this.clock.now()));
+      const filled = (template?.sections ?? []).map((s) => ({ key: s.key, title: s.title, text: fillSmartFields(s.text ?? '', chart, today) }));
+      sections = sectionsInput(input.sections, undefined, filled) ?? filled;
+    }
     const patient = JSON.parse(pv.json) as Patient;
     const doc = this.build({
       patient: { reference: `Patient/${patientId}`, display: patientName(patient) },
       author,
-      title: typeof input.title === 'string' ? input.title.trim() : template.title,
+      title: typeof input.title === 'string' ? input.title.trim() : (template?.title ?? 'Note'),
       template,
       kind: 'note',
       sections,
-      psychotherapy: template.psychotherapy,
-      psychiatry: template.id === 'psychiatric-evaluation' || template.id === 'medication-management',
+      psychotherapy: template?.psychotherapy ?? false,
+      psychiatry: template?.id === 'psychiatric-evaluation' || template?.id === 'medication-management',
       signed: false,
       ...(typeof input.encounter === 'string' ? { encounter: input.encounter } : {}),
     });
@@ -205,7 +222,7 @@ export class NoteService {
   }
 
   /** Edits a draft: only its author, and never once signed. */
-  async update(id: string, input: { sections?: unknown; title?: unknown; ifMatch?: unknown }, actor: NoteActor): Promise<NoteView> {
+  async update(id: string, input: { sections?: unknown; text?: unknown; title?: unknown; ifMatch?: unknown }, actor: NoteActor): Promise<NoteView> {
     if (typeof input !== 'object' || input === null) throw badRequest('The body must be an object with sections');
     return lockFor(this.repo).run([`note:${id}`], async () => {
       const d = await this.loadDoc(id);
@@ -219,7 +236,9 @@ export class NoteService {
       }
       if (input.title !== undefined && (typeof input.title !== 'string' || !input.title.trim() || input.title.length > 200)) throw badRequest('title must be text of at most 200 characters', 'title');
       const view = noteView(d);
-      const sections = sectionsInput(input.sections, undefined, view.sections) ?? view.sections;
+      if (input.text !== undefined && (typeof input.text !== 'string' || input.text.length > 100_000)) throw badRequest('text must be text of at most 100,000 characters', 'text');
+      if (input.text !== undefined && input.sections !== undefined) throw badRequest('send either sections or text, not both', 'text');
+      const sections = typeof input.text === 'string' ? [{ key: 'text', title: 'Note', text: input.text }] : (sectionsInput(input.sections, undefined, view.sections) ?? view.sections);
       const title = typeof input.title === 'string' ? input.title.trim() : view.title;
       const next: DocumentReference = {
         ...d,
