@@ -8,6 +8,9 @@ import { initDataDir, isDataDir, openDataDir } from '../data-dir.js';
 import { openDataStore } from './open-data-store.js';
 import { WrongKeyError } from '../store/sqlite-dialect.js';
 import { buildApp } from '../http/app.js';
+import { openAuditServices } from '../security/audit-services.js';
+import { auditCommand } from './audit-command.js';
+import { dataDirSigner } from '../security/audit-signing.js';
 import { releaseStartupMemory } from '../release-startup-memory.js';
 import { runImport } from './import-command.js';
 import { runDemo } from './demo-command.js';
@@ -42,6 +45,7 @@ export interface ModuleCommand {
 
 /** Commands kept in their own modules (user, token, peer, sync, audit, backup…): one line each. */
 const MODULE_COMMANDS: Record<string, ModuleCommand> = {
+  audit: auditCommand,
   backup: backupCommand,
   restore: restoreCommand,
   verify: verifyCommand,
@@ -62,7 +66,8 @@ async function serve(data: string, opts: { port?: string; host?: string; store?:
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be 0-65535; got "${opts.port ?? ''}"`);
   const host = opts.host ?? dd.config.host;
   const store = await openNodeStore(data, opts.store);
-  const app = await buildApp({ repo: store.repo, practiceName: dd.config.practiceName, logger: false, bulkExport: { dir: join(dd.dir, 'exports') } });
+  const security = await openAuditServices(store, dd.config.nodeId, dataDirSigner(dd.dir), (err) => console.error('audit trail: a batch could not be written yet (kept, retrying):', err));
+  const app = await buildApp({ repo: store.repo, audit: security.audit, breakGlass: security.breakGlass, practiceName: dd.config.practiceName, logger: false, bulkExport: { dir: join(dd.dir, 'exports') } });
   const address = await app.listen({ port, host });
   releaseStartupMemory();
   const shown = address.replace('127.0.0.1', 'localhost');
@@ -77,6 +82,7 @@ async function serve(data: string, opts: { port?: string; host?: string; store?:
   });
   console.log('Stopping…');
   await app.close();
+  await security.close();
   await store.close();
   return 0;
 }

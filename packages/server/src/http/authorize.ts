@@ -6,10 +6,11 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { decide, outcomeError } from '@chartroom/core';
-import type { BreakGlassGrant, Principal, RouteAccess } from '@chartroom/core';
+import type { Resource } from '@medplum/fhirtypes';
+import type { Action, BreakGlassGrant, Principal, RouteAccess } from '@chartroom/core';
 import type { Clock } from '../store/clock.js';
 import { systemClock } from '../store/clock.js';
-import type { AuditRecorder } from '../security/audit-event.js';
+import type { AuditAction, AuditRecorder } from '../security/audit-event.js';
 import { forbiddenError } from '../fhir/access-control.js';
 
 export interface AuthorizeDeps {
@@ -35,6 +36,47 @@ function routeAccessOf(req: FastifyRequest): RouteAccess | undefined {
   return config?.access;
 }
 
+const depsOfRequest = new WeakMap<FastifyRequest, AuthorizeDeps>();
+
+/**
+ * For route handlers, after loading the resource a route works on: decides it with its
+ * labels (psychotherapy notes: author only…) and the route's patient compartment (the
+ * `patientParam` of its RouteAccess: a resource of another patient is refused, so ids cannot
+ * be swapped). Throws the 403 OperationOutcome; returns whether break-the-glass allowed it.
+ */
+export function authorizeResource(req: FastifyRequest, action: Action, resource: Resource): { breakGlass: boolean } {
+  const principal = requestPrincipal(req);
+  if (!principal) throw outcomeError('unauthorized', 'Sign in (a session or a bearer token) to use this route');
+  const deps = depsOfRequest.get(req);
+  const access = routeAccessOf(req);
+  const params = (req.params ?? {}) as Record<string, string | undefined>;
+  const patientId = access?.patientParam ? params[access.patientParam] : undefined;
+  const now = (deps?.clock ?? systemClock).now();
+  const d = decide(principal, { action, resourceType: resource.resourceType, patientId, resource }, { now, grants: principal.userId && deps?.grantsFor ? deps.grantsFor(principal.userId) : [] });
+  if (!d.allowed) throw forbiddenError(d);
+  return { breakGlass: d.breakGlass === true };
+}
+
+function auditActionOf(access: RouteAccess, method: string): AuditAction {
+  switch (access.action) {
+    case 'read':
+    case 'search':
+    case 'create':
+    case 'update':
+    case 'delete':
+    case 'export':
+      return access.action;
+    case 'sign':
+      return 'update';
+    case 'admin':
+      return method === 'GET' ? 'read' : 'privilege-change';
+    default: {
+      const never: never = access.action;
+      throw new Error(`unknown action ${String(never)}`);
+    }
+  }
+}
+
 /** Registers the authorisation preHandler (after authentication, which sets `request.principal`). */
 export function registerAuthorization(app: FastifyInstance, deps: AuthorizeDeps): void {
   const clock = deps.clock ?? systemClock;
@@ -46,6 +88,7 @@ export function registerAuthorization(app: FastifyInstance, deps: AuthorizeDeps)
       return;
     }
     if (!path.startsWith('/api/') || req.is404) return;
+    depsOfRequest.set(req, deps);
     const access = routeAccessOf(req);
     if (!access) {
       throw outcomeError('forbidden', `${req.method} ${req.routeOptions.url ?? path} declares no access rule, so it is refused (default deny)`);
@@ -63,7 +106,7 @@ export function registerAuthorization(app: FastifyInstance, deps: AuthorizeDeps)
     );
     if (!d.allowed) {
       deps.audit?.record({
-        action: access.action === 'export' ? 'export' : access.action === 'search' ? 'search' : access.action === 'read' ? 'read' : access.action === 'delete' ? 'delete' : access.action === 'create' ? 'create' : 'update',
+        action: auditActionOf(access, req.method),
         outcome: 'denied',
         principal,
         patientIds: patientId ? [patientId] : [],
@@ -72,5 +115,28 @@ export function registerAuthorization(app: FastifyInstance, deps: AuthorizeDeps)
       });
       throw forbiddenError(d);
     }
+  });
+
+  // Every app route that touches practice data leaves an audit event (FHIR requests are
+  // audited by fhir/access-control.ts; sign-in and own-account routes by the auth service).
+  app.addHook('onResponse', async (req, reply) => {
+    const audit = deps.audit;
+    if (!audit || req.is404) return;
+    const path = req.url.split('?')[0] ?? '';
+    if (!path.startsWith('/api/')) return;
+    const access = routeAccessOf(req);
+    if (!access || access.audience !== undefined || reply.statusCode === 403) return; // refusals were audited above
+    const principal = requestPrincipal(req);
+    const params = (req.params ?? {}) as Record<string, string | undefined>;
+    const patientId = access.patientParam ? params[access.patientParam] : undefined;
+    const status = reply.statusCode;
+    audit.record({
+      action: auditActionOf(access, req.method),
+      outcome: status >= 400 ? 'failed' : 'success',
+      principal,
+      patientIds: patientId ? [patientId] : [],
+      resources: [`${req.method} ${path}`],
+      description: status >= 400 ? `HTTP ${status}` : undefined,
+    });
   });
 }
