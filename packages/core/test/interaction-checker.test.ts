@@ -112,7 +112,8 @@ test('primary-care interactions and ONC non-interruptive pairs', () => {
 
 test('drug-allergy: same ingredient, same class, cross-sensitivity; the sulfonamide myth is not encoded', () => {
   expectAlert(check(['penicillin v'], [], [allergy('penicillin v', { criticality: 'high' })]), 'allergy-same-ingredient', 'contraindicated');
-  expectAlert(check(['amoxicillin'], [], [allergy('penicillin', { criticality: 'high' })]), 'allergy-class-penicillin', 'major');
+  expectAlert(check(['amoxicillin'], [], [allergy('penicillin', { criticality: 'high' })]), 'allergy-class-penicillin', 'contraindicated');
+  expectAlert(check(['amoxicillin'], [], [allergy('penicillin', { criticality: 'low' })]), 'allergy-class-penicillin', 'major');
   expectAlert(check(['cephalexin'], [], [allergy('penicillin')]), 'allergy-penicillin-cephalosporin-similar', 'moderate');
   expectAlert(check(['ceftriaxone'], [], [allergy('penicillin')]), 'allergy-penicillin-cephalosporin-dissimilar', 'info');
   expectAlert(check(['aztreonam'], [], [allergy('ceftazidime')]), 'allergy-ceftazidime-aztreonam', 'major');

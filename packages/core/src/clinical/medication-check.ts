@@ -209,7 +209,15 @@ function allergyAlerts(kb: KnowledgeBase, drug: Item, allergy: Item, record: All
         continue;
       }
       for (const rule of kb.allergyByPair.get(`${a}|${d}`) ?? []) {
-        const severity = intolerance && severityRank(rule.severity) < severityRank('moderate') ? 'moderate' : rule.severity;
+        // A high-criticality allergy to a drug of the same allergy class is contraindicated; an intolerance is moderate at most.
+        const sameClass = rule.id.startsWith('allergy-class-');
+        const severity: AlertSeverity = intolerance
+          ? severityRank(rule.severity) < severityRank('moderate')
+            ? 'moderate'
+            : rule.severity
+          : sameClass && record.criticality === 'high'
+            ? 'contraindicated'
+            : rule.severity;
         out.push(alert(kb, 'drug-allergy', severity, rule.id, rule.title, `${rule.explanation} (Recorded: ${allergy.display}.)`, rule.source, [involved(kb, drug, [d]), involved(kb, allergy, [a])]));
       }
     }

@@ -11,6 +11,10 @@ import { handleFhirRequest } from '../fhir/router.js';
 import type { FhirRequest } from '../fhir/types.js';
 import { parseJsonBody } from './json-body.js';
 import { registerChartRoutes } from './chart-routes.js';
+import { registerMedicationRoutes } from './medication-routes.js';
+import { registerCdsHooksRoutes } from './cds-hooks-routes.js';
+import { MedicationService } from '../clinical/medications/medication-service.js';
+import type { KnowledgeBaseState } from '@chartroom/core';
 import type { Clock } from '../store/clock.js';
 import { registerWebApp } from './web-page.js';
 import { disableBulkExport, enableBulkExport } from '../fhir/bulk-export.js';
@@ -34,6 +38,8 @@ export interface AppConfig {
   practiceName?: string;
   /** Clock of the schedule, patient and note services (default the wall clock; tests inject one). */
   clinicalClock?: Clock;
+  /** The drug knowledge base of prescribing checks (default: the one shipped with Chartroom; tests inject a broken one). */
+  medicationKnowledgeBase?: () => Promise<KnowledgeBaseState>;
   /** Bulk Data `$export` (its files' folder, normally DATA/exports); absent, `$export` answers 501. */
   bulkExport?: BulkExportOptions;
   /** Accounts and sessions; absent, no credential can be checked and every protected request gets 401. */
@@ -174,6 +180,9 @@ export async function buildApp(config: AppConfig): Promise<FastifyInstance> {
   if (config.auth) registerAuthRoutes(app, { auth: config.auth });
   if (config.audit) registerAuditRoutes(app, { audit: config.audit, breakGlass: config.breakGlass });
   registerChartRoutes(app, { repo: config.repo, clock: config.clinicalClock });
+  const medications = new MedicationService(config.repo, { clock: config.clinicalClock, audit: config.audit, knowledgeBase: config.medicationKnowledgeBase });
+  registerMedicationRoutes(app, { medications, practiceName: config.practiceName ?? 'Chartroom' });
+  registerCdsHooksRoutes(app, { repo: config.repo, knowledgeBase: config.medicationKnowledgeBase });
   if (config.bulkExport) enableBulkExport(config.repo, config.bulkExport);
   app.addHook('onClose', async () => disableBulkExport(config.repo));
   app.get('/healthz', async () => ({ status: 'ok' }));
