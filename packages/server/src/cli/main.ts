@@ -19,6 +19,9 @@ import { backupCommand } from './backup-command.js';
 import { restoreCommand } from './restore-command.js';
 import { verifyCommand } from './verify-command.js';
 import { exportCommand } from './export-command.js';
+import { peerCommand } from './peer-command.js';
+import { syncCommand } from './sync-command.js';
+import { startSync } from '../sync/serve-sync.js';
 
 const USAGE = `Usage: chartroom <command> [options]
 
@@ -50,6 +53,8 @@ const MODULE_COMMANDS: Record<string, ModuleCommand> = {
   restore: restoreCommand,
   verify: verifyCommand,
   export: exportCommand,
+  peer: peerCommand,
+  sync: syncCommand,
 };
 
 function usage(): string {
@@ -67,7 +72,8 @@ async function serve(data: string, opts: { port?: string; host?: string; store?:
   const host = opts.host ?? dd.config.host;
   const store = await openNodeStore(data, opts.store);
   const security = await openAuditServices(store, dd.config.nodeId, dataDirSigner(dd.dir), (err) => console.error('audit trail: a batch could not be written yet (kept, retrying):', err));
-  const app = await buildApp({ repo: store.repo, audit: security.audit, breakGlass: security.breakGlass, practiceName: dd.config.practiceName, logger: false, bulkExport: { dir: join(dd.dir, 'exports') } });
+  const sync = await startSync(store, dd.config);
+  const app = await buildApp({ repo: store.repo, audit: security.audit, breakGlass: security.breakGlass, sync, practiceName: dd.config.practiceName, logger: false, bulkExport: { dir: join(dd.dir, 'exports') } });
   const address = await app.listen({ port, host });
   releaseStartupMemory();
   const shown = address.replace('127.0.0.1', 'localhost');
@@ -81,6 +87,7 @@ async function serve(data: string, opts: { port?: string; host?: string; store?:
     process.once('SIGTERM', stop);
   });
   console.log('Stopping…');
+  await sync.close(); // first: it releases long-polling peers, which app.close() would wait for
   await app.close();
   await security.close();
   await store.close();

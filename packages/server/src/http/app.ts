@@ -27,6 +27,9 @@ import { registerAuditRoutes } from './audit-routes.js';
 import { withAccessControl } from '../fhir/access-control.js';
 import type { AuditLog } from '../security/audit-log.js';
 import type { BreakGlassService } from '../security/break-glass.js';
+import type { SyncService } from '../sync/sync-service.js';
+import { registerSyncRoutes } from './sync-routes.js';
+import { registerConflictRoutes } from './conflict-routes.js';
 
 export interface AppConfig {
   repo: FhirRepository;
@@ -48,6 +51,8 @@ export interface AppConfig {
   audit?: AuditLog;
   /** Break-the-glass grants (security/break-glass.ts). */
   breakGlass?: BreakGlassService;
+  /** Replication (sync/sync-service.ts): `/sync/…` peer routes, sync status and the conflict inbox. */
+  sync?: SyncService;
 }
 
 export const FHIR_BASE = '/fhir/R4';
@@ -179,6 +184,10 @@ export async function buildApp(config: AppConfig): Promise<FastifyInstance> {
 
   if (config.auth) registerAuthRoutes(app, { auth: config.auth });
   if (config.audit) registerAuditRoutes(app, { audit: config.audit, breakGlass: config.breakGlass });
+  if (config.sync) {
+    registerSyncRoutes(app, { sync: config.sync });
+    registerConflictRoutes(app, { sync: config.sync });
+  }
   registerChartRoutes(app, { repo: config.repo, clock: config.clinicalClock });
   const medications = new MedicationService(config.repo, { clock: config.clinicalClock, audit: config.audit, knowledgeBase: config.medicationKnowledgeBase });
   registerMedicationRoutes(app, { medications, practiceName: config.practiceName ?? 'Chartroom' });

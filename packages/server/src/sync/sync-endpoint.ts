@@ -50,6 +50,14 @@ export class SyncEndpoint {
     this.quarantine = new Quarantine(repl, this.now);
   }
 
+  private closed = false;
+
+  /** Ends long polls in flight (they answer with what they have) and refuses to wait from now on. */
+  close(): void {
+    this.closed = true;
+    this.options.notifier?.wake();
+  }
+
   get nodeId(): string {
     return this.options.nodeId;
   }
@@ -79,7 +87,7 @@ export class SyncEndpoint {
       case 'changes': {
         let result = await this.repl.changesSince(req.since, req.limit);
         const deadline = this.now() + req.waitMs;
-        while (result.changes.length === 0 && req.waitMs > 0 && this.now() < deadline) {
+        while (result.changes.length === 0 && req.waitMs > 0 && this.now() < deadline && !this.closed) {
           const ms = Math.min(this.options.pollMs ?? 500, deadline - this.now());
           if (this.options.notifier) await this.options.notifier.wait(ms);
           else await new Promise((r) => setTimeout(r, ms));

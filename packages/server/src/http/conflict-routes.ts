@@ -1,0 +1,50 @@
+/**
+ * Replication status and the reconciliation inbox for the web app and scripts:
+ * `GET /api/sync/status`, `POST /api/sync/now` (admin), `GET /api/conflicts`,
+ * `POST /api/conflicts/:type/:id/resolve` with `{ rev }` (keep that leaf) or
+ * `{ resource }` (merged content).
+ */
+import type { FastifyInstance } from 'fastify';
+import { badRequest } from '@chartroom/core';
+import type { Resource } from '@medplum/fhirtypes';
+import type { SyncService } from '../sync/sync-service.js';
+
+export interface ConflictRoutesDeps {
+  sync: SyncService;
+}
+
+/** Registers the sync status, sync-now and conflict routes. */
+export function registerConflictRoutes(app: FastifyInstance, deps: ConflictRoutesDeps): void {
+  const { sync } = deps;
+
+  // Every signed-in user's status bar shows it; it holds no patient data.
+  app.get('/api/sync/status', { config: { access: { action: 'read', resourceType: 'SyncPeer', audience: 'authenticated' } } }, async (_req, reply) => {
+    return reply.header('cache-control', 'no-store').send(await sync.status());
+  });
+
+  app.post('/api/sync/now', { config: { access: { action: 'admin', resourceType: 'SyncPeer' } } }, async (_req, reply) => {
+    const results = await sync.syncNow();
+    const ok = results.every((r) => r.push.ok && r.pull.ok);
+    // "Sync now" never reports success when it failed: 502 when any peer failed.
+    return reply.code(ok ? 200 : 502).send({ ok, results });
+  });
+
+  app.get('/api/conflicts', { config: { access: { action: 'read', resourceType: 'Conflict' } } }, async (req, reply) => {
+    const q = req.query as Record<string, string | undefined>;
+    const limit = q._count === undefined ? 100 : Number(q._count);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw badRequest('_count must be 1-1000', '_count');
+    const conflicts = await sync.listConflicts({ limit, type: q.type });
+    return reply.header('cache-control', 'no-store').send({
+      total: conflicts.length,
+      conflicts: conflicts.map((c) => ({ ...c, leaves: c.leaves.map((l) => ({ ...l, lastUpdated: new Date(l.lastUpdated).toISOString() })) })),
+    });
+  });
+
+  app.post('/api/conflicts/:type/:id/resolve', { config: { access: { action: 'update', resourceType: 'Conflict' } } }, async (req, reply) => {
+    const { type, id } = req.params as { type: string; id: string };
+    const body = (req.body ?? {}) as { rev?: unknown; resource?: unknown };
+    if (body.rev !== undefined && typeof body.rev !== 'string') throw badRequest('rev must be a revision id', 'rev');
+    const version = await sync.resolve(type, id, { rev: body.rev as string | undefined, resource: body.resource as Resource | undefined });
+    return reply.header('etag', `W/"${version.rev}"`).header('cache-control', 'no-store').send(JSON.parse(version.json) as Resource);
+  });
+}
