@@ -11,6 +11,7 @@ import { handleFhirRequest } from '../fhir/router.js';
 import type { FhirRequest } from '../fhir/types.js';
 import { parseJsonBody } from './json-body.js';
 import { registerChartRoutes } from './chart-routes.js';
+import { registerResultsRoutes } from './results-routes.js';
 import { registerMedicationRoutes } from './medication-routes.js';
 import { registerCdsHooksRoutes } from './cds-hooks-routes.js';
 import { MedicationService } from '../clinical/medications/medication-service.js';
@@ -189,6 +190,7 @@ export async function buildApp(config: AppConfig): Promise<FastifyInstance> {
     registerConflictRoutes(app, { sync: config.sync });
   }
   registerChartRoutes(app, { repo: config.repo, clock: config.clinicalClock });
+  registerResultsRoutes(app, { repo: config.repo, clock: config.clinicalClock });
   const medications = new MedicationService(config.repo, { clock: config.clinicalClock, audit: config.audit, knowledgeBase: config.medicationKnowledgeBase });
   registerMedicationRoutes(app, { medications, practiceName: config.practiceName ?? 'Chartroom' });
   registerCdsHooksRoutes(app, { repo: config.repo, knowledgeBase: config.medicationKnowledgeBase });
