@@ -70,6 +70,10 @@ test('usage mistakes get a message, not a stack trace', () => {
 test('serve answers FHIR requests and stops cleanly on SIGTERM', async () => {
   const dir = join(mkdtempSync(join(tmpdir(), 'chartroom-cli-')), 'node');
   assert.equal(run(['init', '--data', dir]).code, 0);
+  const issued = run(['token', 'create', '--data', dir, '--user', 'admin', '--scope', 'system/*.*']);
+  assert.equal(issued.code, 0, issued.stderr);
+  const token = issued.stdout.trim().split('\n').pop() ?? '';
+  const auth = { authorization: `Bearer ${token}` };
   const child = spawn(process.execPath, [BIN, 'serve', '--data', dir, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
   try {
     let out = '';
@@ -85,13 +89,14 @@ test('serve answers FHIR requests and stops cleanly on SIGTERM', async () => {
       });
       child.on('exit', (code) => reject(new Error(`exited ${String(code)}: ${out}`)));
     });
+    assert.equal((await fetch(`${url}/fhir/R4/Patient?name=odegard`)).status, 401, 'no token, no data');
     const created = await fetch(`${url}/fhir/R4/Patient`, {
       method: 'POST',
-      headers: { 'content-type': 'application/fhir+json' },
+      headers: { 'content-type': 'application/fhir+json', ...auth },
       body: JSON.stringify({ resourceType: 'Patient', name: [{ family: 'Ødegård' }] }),
     });
     assert.equal(created.status, 201);
-    const search = (await (await fetch(`${url}/fhir/R4/Patient?name=odegard`)).json()) as { entry?: unknown[] };
+    const search = (await (await fetch(`${url}/fhir/R4/Patient?name=odegard`, { headers: auth })).json()) as { entry?: unknown[] };
     assert.equal(search.entry?.length, 1);
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     child.kill('SIGTERM');

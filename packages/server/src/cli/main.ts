@@ -4,7 +4,10 @@
 import { parseArgs } from 'node:util';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { initDataDir, isDataDir, openDataDir } from '../data-dir.js';
+import { initDataDir, isDataDir, openDataDir, readKey } from '../data-dir.js';
+import { openAuthService } from '../security/open-auth-service.js';
+import { createFirstAdmin, readDemoUsers, setUpDemoUsers, userCommand } from './user-command.js';
+import { tokenCommand } from './token-command.js';
 import { openDataStore } from './open-data-store.js';
 import { WrongKeyError } from '../store/sqlite-dialect.js';
 import { buildApp } from '../http/app.js';
@@ -26,7 +29,8 @@ import { startSync } from '../sync/serve-sync.js';
 const USAGE = `Usage: chartroom <command> [options]
 
 Commands:
-  init   --data DIR [--practice NAME]              create a data directory (encrypted database, key file, config)
+  init   --data DIR [--practice NAME] [--admin-password-file F]
+                                                   create a data directory (encrypted database, key file, config) and user admin
   serve  --data DIR [--port 8080] [--host 127.0.0.1] [--store postgres://…]
                                                    run a clinic node (or a hub, with --store)
   import --data DIR [--store postgres://…] PATH…   import FHIR Bundles, resources, NDJSON files or folders
@@ -52,6 +56,8 @@ const MODULE_COMMANDS: Record<string, ModuleCommand> = {
   backup: backupCommand,
   restore: restoreCommand,
   verify: verifyCommand,
+  user: userCommand,
+  token: tokenCommand,
   export: exportCommand,
   peer: peerCommand,
   sync: syncCommand,
@@ -71,15 +77,18 @@ async function serve(data: string, opts: { port?: string; host?: string; store?:
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be 0-65535; got "${opts.port ?? ''}"`);
   const host = opts.host ?? dd.config.host;
   const store = await openNodeStore(data, opts.store);
+  const auth = openAuthService(store, readKey(dd));
   const security = await openAuditServices(store, dd.config.nodeId, dataDirSigner(dd.dir), (err) => console.error('audit trail: a batch could not be written yet (kept, retrying):', err));
   const sync = await startSync(store, dd.config);
-  const app = await buildApp({ repo: store.repo, audit: security.audit, breakGlass: security.breakGlass, sync, practiceName: dd.config.practiceName, logger: false, bulkExport: { dir: join(dd.dir, 'exports') } });
+  const app = await buildApp({ repo: store.repo, auth, audit: security.audit, breakGlass: security.breakGlass, sync, practiceName: dd.config.practiceName, logger: false, bulkExport: { dir: join(dd.dir, 'exports') } });
   const address = await app.listen({ port, host });
   releaseStartupMemory();
   const shown = address.replace('127.0.0.1', 'localhost');
   console.log(`Chartroom node for ${dd.config.practiceName} (${opts.store ? 'PostgreSQL' : 'encrypted SQLite'}) is running at ${shown}`);
   console.log(`  FHIR API:  ${shown}/fhir/R4/metadata`);
-  console.log(`  Try:       curl '${shown}/fhir/R4/Patient?name=munoz'   (accents and case do not matter)`);
+  console.log(`  Web app:   ${shown}/   (sign in; users: chartroom user list --data ${data})`);
+  console.log(`  Scripts:   TOKEN=$(npx chartroom token create --data ${data} --user admin --scope 'system/*.read' | tail -1)`);
+  console.log(`             curl -H "Authorization: Bearer $TOKEN" '${shown}/fhir/R4/Patient?name=munoz'   (accents and case do not matter)`);
   console.log('Press Ctrl+C to stop.');
   await new Promise<void>((resolve) => {
     const stop = (): void => resolve();
@@ -113,6 +122,7 @@ export async function main(argv: string[]): Promise<number> {
         practice: { type: 'string' },
         patients: { type: 'string' },
         seed: { type: 'string' },
+        'admin-password-file': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -129,10 +139,16 @@ export async function main(argv: string[]): Promise<number> {
       case 'init': {
         const dd = initDataDir(needData(), { practiceName: values.practice });
         const store = await openNodeStore(dd.dir);
-        await store.close();
+        let adminLines: string[];
+        try {
+          adminLines = await createFirstAdmin(openAuthService(store, readKey(dd)), values['admin-password-file']);
+        } finally {
+          await store.close();
+        }
         console.log(`Created data directory ${dd.dir}`);
         console.log(`  database: ${dd.dbFile} (encrypted)`);
         console.log(`  key:      ${dd.keyFile} (mode 0600; back it up apart from the database — without it the data cannot be read)`);
+        for (const line of adminLines) console.log(line);
         return 0;
       }
       case 'serve':
@@ -150,7 +166,10 @@ export async function main(argv: string[]): Promise<number> {
           console.log(`First run: created data directory ${dir}; loading the demo practice…`);
           const code = await runDemo(dir, { patients: undefined, seed: undefined, store: undefined });
           if (code !== 0) return code;
+          await setUpDemoUsers(dir);
         }
+        const sheet = readDemoUsers(dir);
+        if (sheet) console.log(`\n${sheet}`);
         return await serve(dir, { port: values.port, host: values.host });
       }
       default:
