@@ -239,6 +239,22 @@ describe('authorisation and audit over HTTP', () => {
     assert.equal(v.body.ok, true, v.text);
   });
 
+  it('sign-in, failed sign-in and sign-out are audited, without the password', async () => {
+    const password = `Correct horse ${randomBytes(6).toString('hex')}`;
+    await t.auth.accounts.add({ username: 'desk.login', displayName: 'Desk Login', role: 'front-desk', password });
+    const bad = await t.request('POST', '/api/session', { as: null, body: { username: 'desk.login', password: 'wrong password 123' } });
+    assert.equal(bad.status, 401, bad.text);
+    const good = await t.request('POST', '/api/session', { as: null, body: { username: 'desk.login', password } });
+    assert.equal(good.status, 200, good.text);
+    const cookie = String(good.headers['set-cookie'] ?? '').split(';')[0] ?? '';
+    const out = await t.request('DELETE', '/api/session', { as: null, headers: { cookie, 'x-csrf-token': String(good.body.csrfToken) } });
+    assert.ok(out.status < 300, out.text);
+    await audit.flush();
+    const rows = await auditDb(store.dialect.db).selectFrom('audit_events').selectAll().where('username', '=', 'desk.login').orderBy('seq').execute();
+    assert.deepEqual(rows.map((r) => [r.action, r.outcome]), [['login-failed', 'failed'], ['login', 'success'], ['logout', 'success']]);
+    assert.ok(rows.every((r) => !r.content.includes(password) && !r.content.includes('wrong password')), 'no password in the trail');
+  });
+
   it('canary: the psychotherapy note\'s text never appears in plain text (or base64) in the database files or WAL', async () => {
     await audit.flush();
     await store.repo.withTransaction(async () => undefined);

@@ -77,6 +77,20 @@ function auditActionOf(access: RouteAccess, method: string): AuditAction {
   }
 }
 
+/** Sign-in, failed sign-in and sign-out (ONC (d)(2)); the password is never recorded, only the user name tried. */
+function recordSessionEvent(audit: AuditRecorder, req: FastifyRequest, status: number): void {
+  const path = req.url.split('?')[0] ?? '';
+  if (path !== '/api/session') return;
+  if (req.method === 'POST') {
+    const username = (req.body as { username?: unknown } | undefined)?.username;
+    const tried = typeof username === 'string' ? username.slice(0, 200) : undefined;
+    if (status < 300) audit.record({ action: 'login', principal: requestPrincipal(req), username: tried, address: req.ip });
+    else audit.record({ action: 'login-failed', outcome: status === 429 ? 'denied' : 'failed', username: tried, address: req.ip, description: `HTTP ${status}`, severity: 'high' });
+  } else if (req.method === 'DELETE' && status < 300) {
+    audit.record({ action: 'logout', principal: requestPrincipal(req), address: req.ip });
+  }
+}
+
 /** Registers the authorisation preHandler (after authentication, which sets `request.principal`). */
 export function registerAuthorization(app: FastifyInstance, deps: AuthorizeDeps): void {
   const clock = deps.clock ?? systemClock;
@@ -125,6 +139,10 @@ export function registerAuthorization(app: FastifyInstance, deps: AuthorizeDeps)
     const path = req.url.split('?')[0] ?? '';
     if (!path.startsWith('/api/')) return;
     const access = routeAccessOf(req);
+    if (access?.resourceType === 'Session') {
+      recordSessionEvent(audit, req, reply.statusCode);
+      return;
+    }
     if (!access || access.audience !== undefined || reply.statusCode === 403) return; // refusals were audited above
     const principal = requestPrincipal(req);
     const params = (req.params ?? {}) as Record<string, string | undefined>;
