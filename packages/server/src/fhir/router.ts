@@ -12,6 +12,7 @@ import { searchBundle } from './search-bundle.js';
 import { formParams, mergeParams, parseSearch } from './search-params.js';
 import { processBundle } from './transaction.js';
 import { routeBulkExport } from './bulk-export.js';
+import { routePatientSummary } from './ips-summary.js';
 import type { FhirRequest, FhirResponse } from './types.js';
 
 export const CHARTROOM_VERSION = '0.1.0';
@@ -75,6 +76,8 @@ export async function handleFhirRequest(req: FhirRequest, repo: FhirRepository):
 async function route(req: FhirRequest, repo: FhirRepository): Promise<FhirResponse> {
   const bulk = routeBulkExport(req, repo); // $export, its status and files (bulk-export.ts)
   if (bulk) return bulk;
+  const summary = routePatientSummary(req, repo); // Patient/[id]/$summary (ips-summary.ts)
+  if (summary) return summary;
   const parts = req.path.split('/').filter((p) => p !== '');
   const [first, second] = parts;
   const method = req.method === 'HEAD' ? 'GET' : req.method;

@@ -20,6 +20,7 @@ import type { Clock } from '../store/clock.js';
 import { registerWebApp } from './web-page.js';
 import { disableBulkExport, enableBulkExport } from '../fhir/bulk-export.js';
 import type { BulkExportOptions } from '../fhir/bulk-export.js';
+import { registerContinuityRoutes } from './continuity-routes.js';
 import type { AuthService } from '../security/auth-service.js';
 import { registerAuthentication } from './authenticate.js';
 import { registerAuthRoutes } from './auth-routes.js';
@@ -195,6 +196,7 @@ export async function buildApp(config: AppConfig): Promise<FastifyInstance> {
   registerMedicationRoutes(app, { medications, practiceName: config.practiceName ?? 'Chartroom' });
   registerCdsHooksRoutes(app, { repo: config.repo, knowledgeBase: config.medicationKnowledgeBase });
   if (config.bulkExport) enableBulkExport(config.repo, config.bulkExport);
+  registerContinuityRoutes(app, { repo: config.repo, practiceName: config.practiceName, clock: config.clinicalClock });
   app.addHook('onClose', async () => disableBulkExport(config.repo));
   app.get('/healthz', async () => ({ status: 'ok' }));
   registerWebApp(app, config.practiceName ?? 'Chartroom');
