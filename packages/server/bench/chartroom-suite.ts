@@ -152,7 +152,7 @@ async function httpFigures(
   opts: BenchOptions,
   log: Log,
 ): Promise<{ http: ChartroomSuiteResult['http']; concurrent: ChartroomSuiteResult['concurrent']; rss: ChartroomSuiteResult['rss'] }> {
-  const client = new HttpClient(server.fhirBase, opts.concurrency.clients);
+  const client = new HttpClient(server.fhirBase, opts.concurrency.clients, undefined, { authorization: `Bearer ${server.token}` });
   const rnd = seededRandom(opts.seed + 23);
   const readOp = (): Promise<unknown> => client.request('GET', `/Patient/${encodeURIComponent(pickFrom(rnd, w.patientIds))}`);
   const nameOp = (i: number): Promise<unknown> => client.request('GET', `/Patient?name=${encodeURIComponent(w.namePrefixes[i % w.namePrefixes.length] as string)}`);

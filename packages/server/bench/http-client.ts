@@ -24,7 +24,13 @@ export class HttpClient {
   private readonly agent: http.Agent;
   private readonly url: URL;
 
-  constructor(base: string, connections: number, private readonly timeoutMs = 30_000) {
+  constructor(
+    base: string,
+    connections: number,
+    private readonly timeoutMs = 30_000,
+    /** Sent with every request (e.g. `authorization: Bearer …`). */
+    private readonly extraHeaders: http.OutgoingHttpHeaders = {},
+  ) {
     this.url = new URL(base);
     if (this.url.hostname !== '127.0.0.1') throw new Error(`The benchmark talks to 127.0.0.1 only; got ${base}`);
     this.agent = new http.Agent({ keepAlive: true, maxSockets: connections, maxFreeSockets: connections });
@@ -33,7 +39,7 @@ export class HttpClient {
   /** Sends one request; resolves with the answer when it is 2xx, rejects otherwise. */
   request(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<HttpAnswer> {
     const payload = body === undefined ? undefined : JSON.stringify(body);
-    const headers: http.OutgoingHttpHeaders = { accept: 'application/fhir+json' };
+    const headers: http.OutgoingHttpHeaders = { accept: 'application/fhir+json', ...this.extraHeaders };
     if (payload !== undefined) {
       headers['content-type'] = 'application/fhir+json';
       headers['content-length'] = Buffer.byteLength(payload);

@@ -5,6 +5,8 @@
 import { buildApp } from '../src/http/app.js';
 import { releaseStartupMemory } from '../src/release-startup-memory.js';
 import { openStore } from '../src/store/open-store.js';
+import { randomBytes } from 'node:crypto';
+import { openAuthService } from '../src/security/open-auth-service.js';
 import type { Store } from '../src/store/open-store.js';
 import type { FastifyInstance } from 'fastify';
 import { parseToServer } from './server-messages.js';
@@ -31,12 +33,16 @@ async function handle(msg: ToServer): Promise<void> {
   switch (msg.kind) {
     case 'open': {
       store = await openStore(msg.location);
-      app = await buildApp({ repo: store.repo, logger: false });
+      // Requests authenticate like any client's: a bench user with a backend-service bearer token.
+      const auth = openAuthService(store, randomBytes(32).toString('hex'));
+      const { user } = await auth.accounts.add({ username: `bench-${randomBytes(4).toString('hex')}`, role: 'admin', password: randomBytes(18).toString('base64url') });
+      const { token } = await auth.tokens.create(user.id, { scopes: ['system/*.*'], label: 'benchmark' });
+      app = await buildApp({ repo: store.repo, auth, logger: false });
       await app.listen({ host: '127.0.0.1', port: 0 });
       releaseStartupMemory(); // as `chartroom serve` does
       const address = app.server.address();
       if (address === null || typeof address === 'string') throw new Error('the server has no TCP address');
-      send({ kind: 'ready', port: address.port, rss: process.memoryUsage().rss });
+      send({ kind: 'ready', port: address.port, rss: process.memoryUsage().rss, token });
       return;
     }
     case 'rss':

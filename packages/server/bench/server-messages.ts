@@ -14,7 +14,7 @@ export type ToServer =
 
 /** Server → parent. */
 export type FromServer =
-  | { kind: 'ready'; port: number; rss: number }
+  | { kind: 'ready'; port: number; rss: number; token: string }
   | { kind: 'rss'; rss: number }
   | { kind: 'failed'; message: string }
   | { kind: 'stopped' };
@@ -42,7 +42,7 @@ export function parseToServer(v: unknown): ToServer {
 /** Guards a message received by the parent; throws on anything else. */
 export function parseFromServer(v: unknown): FromServer {
   if (isObject(v)) {
-    if (v.kind === 'ready' && typeof v.port === 'number' && typeof v.rss === 'number') return { kind: 'ready', port: v.port, rss: v.rss };
+    if (v.kind === 'ready' && typeof v.port === 'number' && typeof v.rss === 'number' && typeof v.token === 'string') return { kind: 'ready', port: v.port, rss: v.rss, token: v.token };
     if (v.kind === 'rss' && typeof v.rss === 'number') return { kind: 'rss', rss: v.rss };
     if (v.kind === 'failed' && typeof v.message === 'string') return { kind: 'failed', message: v.message };
     if (v.kind === 'stopped') return { kind: 'stopped' };

@@ -17,6 +17,8 @@ export interface ServerProcess {
   /** Base URL of the FHIR API, e.g. http://127.0.0.1:41234/fhir/R4 */
   readonly fhirBase: string;
   readonly port: number;
+  /** A bearer token with full FHIR access (`system/*.*`) for the load generator. */
+  readonly token: string;
   /** RSS right after the server started, in bytes. */
   readonly startRss: number;
   /** The server's current RSS in bytes. */
@@ -111,6 +113,7 @@ export async function startServerProcess(location: StoreLocation, timeoutMs = 60
   }
   return {
     port: ready.port,
+    token: ready.token,
     fhirBase: `http://127.0.0.1:${ready.port}/fhir/R4`,
     startRss: ready.rss,
     rss: async () => (await request({ kind: 'rss' }, 'rss')).rss,
