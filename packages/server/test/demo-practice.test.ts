@@ -113,22 +113,38 @@ test('the default demo practice', { timeout: 600_000 }, async (t) => {
     assert.equal(typeof coverage.costToBeneficiary[0]?.valueMoney.value, 'number');
   });
 
-  await t.test("today's appointments: over ones fulfilled or no-show, the current one arrived, later ones booked", () => {
+  await t.test("today's appointments: over ones fulfilled or no-show, the current one in the room, the next ones checked in or arrived, a cancellation, later ones booked", () => {
     const day = localDate(TODAY);
-    const todays = all.filter((r) => r.resourceType === 'Appointment' && String(r.start).startsWith(day)) as unknown as { status: string; start: string; end: string; slot: { reference: string }[] }[];
+    const todays = all.filter((r) => r.resourceType === 'Appointment' && String(r.start).startsWith(day)) as unknown as {
+      status: string;
+      start: string;
+      end: string;
+      slot: { reference: string }[];
+      extension?: { url: string; valueCode?: string }[];
+      appointmentType?: { coding?: { code?: string }[] };
+    }[];
     assert.ok(todays.length >= 20, `${todays.length} appointments today`);
+    const slots = new Map(all.filter((r) => r.resourceType === 'Slot').map((s) => [`Slot/${s.id}`, s.status]));
+    const inRoom = (a: (typeof todays)[number]): boolean => a.status === 'checked-in' && !!a.extension?.some((e) => e.url.endsWith('/visit-stage') && e.valueCode === 'in-room');
     for (const a of todays) {
       const start = Date.parse(a.start);
       const end = Date.parse(a.end);
       const now = TODAY.getTime();
+      if (a.status === 'cancelled') {
+        assert.ok(start > now, 'only coming appointments are cancelled');
+        assert.equal(slots.get(a.slot[0]?.reference ?? ''), 'free', 'a cancellation frees its slot');
+        continue;
+      }
+      assert.equal(slots.get(a.slot[0]?.reference ?? ''), 'busy');
       if (end <= now) assert.ok(['fulfilled', 'noshow'].includes(a.status), a.status);
-      else if (start <= now) assert.equal(a.status, 'arrived');
+      else if (start <= now) assert.ok(inRoom(a), `the visit in progress is in the room: ${a.status}`);
+      else if (a.status === 'checked-in') assert.ok(start - now <= 30 * 60_000, 'checked in shortly before the visit');
+      else if (a.status === 'arrived') assert.ok(start - now <= 60 * 60_000, 'arrived shortly before the visit');
       else assert.equal(a.status, 'booked');
     }
-    assert.ok(todays.some((a) => a.status === 'fulfilled'));
-    assert.ok(todays.some((a) => a.status === 'booked'));
-    const slots = new Map(all.filter((r) => r.resourceType === 'Slot').map((s) => [`Slot/${s.id}`, s.status]));
-    for (const a of todays) assert.equal(slots.get(a.slot[0]?.reference ?? ''), 'busy');
+    for (const s of ['fulfilled', 'booked', 'cancelled', 'checked-in']) assert.ok(todays.some((a) => a.status === s), `some ${s}`);
+    assert.ok(todays.some(inRoom), 'someone in the room');
+    assert.ok(todays.some((a) => ['new-patient', 'psychiatric-evaluation', 'psychotherapy-intake'].includes(a.appointmentType?.coding?.[0]?.code ?? '')), 'a new-patient visit');
     const later = all.filter((r) => r.resourceType === 'Appointment' && !String(r.start).startsWith(day));
     assert.ok(later.length > 0 && later.every((a) => a.status === 'booked'), 'the coming week is booked too');
   });
@@ -195,7 +211,7 @@ test('the default demo practice', { timeout: 600_000 }, async (t) => {
     assert.ok((counts.Coverage ?? 0) >= 180);
   });
 
-  await t.test('signed notes: final, authored, text as base64; psychotherapy notes labelled PSYTHPN', () => {
+  await t.test("notes: signed ones final, today's drafts preliminary; authored, text as base64; psychotherapy notes labelled PSYTHPN", () => {
     const notes = all.filter((r) => r.resourceType === 'DocumentReference') as unknown as {
       docStatus: string;
       author: { reference: string }[];
@@ -204,11 +220,20 @@ test('the default demo practice', { timeout: 600_000 }, async (t) => {
       content: { attachment: { data: string; contentType: string } }[];
     }[];
     assert.ok(notes.length >= 5);
+    const day = localDate(TODAY);
     for (const n of notes) {
-      assert.equal(n.docStatus, 'final');
       assert.match(n.author[0]?.reference ?? '', /^Practitioner\//);
-      assert.match(Buffer.from(n.content[0]?.attachment.data ?? '', 'base64').toString('utf8'), /Electronically signed by/);
+      const text = Buffer.from(n.content[0]?.attachment.data ?? '', 'base64').toString('utf8');
+      if (n.docStatus === 'preliminary') {
+        assert.ok(n.date.startsWith(day), 'drafts are today\'s notes still to finish');
+        assert.doesNotMatch(text, /Electronically signed by/);
+      } else {
+        assert.equal(n.docStatus, 'final');
+        assert.match(text, /Electronically signed by/);
+      }
     }
+    assert.ok(notes.some((n) => n.docStatus === 'preliminary'), 'some drafts');
+    assert.ok(notes.some((n) => n.docStatus === 'final' && n.date.startsWith(day)), 'some of today\'s notes already signed');
     const labels = notes.map((n) => (n.meta.security ?? []).map((s) => s.code).join(','));
     assert.ok(labels.includes('PSYTHPN,R'));
     assert.ok(labels.includes('PSY,R'));

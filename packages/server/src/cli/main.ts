@@ -15,6 +15,7 @@ import { openAuditServices } from '../security/audit-services.js';
 import { auditCommand } from './audit-command.js';
 import { dataDirSigner } from '../security/audit-signing.js';
 import { releaseStartupMemory } from '../release-startup-memory.js';
+import { startMllpListener } from '../clinical/labs/mllp-listener.js';
 import { runImport } from './import-command.js';
 import { runDemo } from './demo-command.js';
 import { UsageError } from './usage-error.js';
@@ -31,8 +32,9 @@ const USAGE = `Usage: chartroom <command> [options]
 Commands:
   init   --data DIR [--practice NAME] [--admin-password-file F]
                                                    create a data directory (encrypted database, key file, config) and user admin
-  serve  --data DIR [--port 8080] [--host 127.0.0.1] [--store postgres://…]
-                                                   run a clinic node (or a hub, with --store)
+  serve  --data DIR [--port 8080] [--host 127.0.0.1] [--store postgres://…] [--mllp-port P]
+                                                   run a clinic node (or a hub, with --store); --mllp-port also
+                                                   receives HL7 v2 lab results (ORU^R01) over MLLP
   import --data DIR [--store postgres://…] PATH…   import FHIR Bundles, resources, NDJSON files or folders
   demo   --data DIR [--patients N] [--seed S]      load a deterministic demo practice
   start  [--data DIR]                              first run: init + demo; then serve (what npm start does)
@@ -71,21 +73,25 @@ function usage(): string {
 /** Opens a data directory's store (kept under this name for existing callers). */
 export const openNodeStore = openDataStore;
 
-async function serve(data: string, opts: { port?: string; host?: string; store?: string }): Promise<number> {
+async function serve(data: string, opts: { port?: string; host?: string; store?: string; 'mllp-port'?: string }): Promise<number> {
   const dd = openDataDir(data);
   const port = Number(opts.port ?? dd.config.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be 0-65535; got "${opts.port ?? ''}"`);
   const host = opts.host ?? dd.config.host;
+  const mllpPort = opts['mllp-port'] === undefined ? undefined : Number(opts['mllp-port']);
+  if (mllpPort !== undefined && !(Number.isInteger(mllpPort) && mllpPort >= 0 && mllpPort <= 65535)) throw new UsageError(`--mllp-port must be 0-65535; got "${opts['mllp-port'] ?? ''}"`);
   const store = await openNodeStore(data, opts.store);
   const auth = openAuthService(store, readKey(dd));
   const security = await openAuditServices(store, dd.config.nodeId, dataDirSigner(dd.dir), (err) => console.error('audit trail: a batch could not be written yet (kept, retrying):', err));
   const sync = await startSync(store, dd.config);
   const app = await buildApp({ repo: store.repo, auth, audit: security.audit, breakGlass: security.breakGlass, sync, practiceName: dd.config.practiceName, logger: false, bulkExport: { dir: join(dd.dir, 'exports') } });
   const address = await app.listen({ port, host });
+  const mllp = mllpPort === undefined ? undefined : await startMllpListener(store.repo, { port: mllpPort, host, onError: (err) => console.error('MLLP:', err.message) });
   releaseStartupMemory();
   const shown = address.replace('127.0.0.1', 'localhost');
   console.log(`Chartroom node for ${dd.config.practiceName} (${opts.store ? 'PostgreSQL' : 'encrypted SQLite'}) is running at ${shown}`);
   console.log(`  FHIR API:  ${shown}/fhir/R4/metadata`);
+  if (mllp) console.log(`  HL7 v2:    MLLP on ${host}:${mllp.port} (ORU^R01 lab results)`);
   console.log(`  Web app:   ${shown}/   (sign in; users: chartroom user list --data ${data})`);
   console.log(`  Scripts:   TOKEN=$(npx chartroom token create --data ${data} --user admin --scope 'system/*.read' | tail -1)`);
   console.log(`             curl -H "Authorization: Bearer $TOKEN" '${shown}/fhir/R4/Patient?name=munoz'   (accents and case do not matter)`);
@@ -97,6 +103,7 @@ async function serve(data: string, opts: { port?: string; host?: string; store?:
   });
   console.log('Stopping…');
   await sync.close(); // first: it releases long-polling peers, which app.close() would wait for
+  await mllp?.close();
   await app.close();
   await security.close();
   await store.close();
@@ -122,6 +129,7 @@ export async function main(argv: string[]): Promise<number> {
         practice: { type: 'string' },
         patients: { type: 'string' },
         seed: { type: 'string' },
+        'mllp-port': { type: 'string' },
         'admin-password-file': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },

@@ -13,6 +13,7 @@ import { buildPractice } from './practice.js';
 import type { ClinicianKey } from './practice.js';
 import { generateSchedule } from './schedule.js';
 import type { Bookable } from './schedule.js';
+import { configureDemoSchedules, frontDeskDay } from './front-desk-day.js';
 
 /** Default number of patients. */
 export const DEFAULT_DEMO_PATIENTS = 200;
@@ -62,6 +63,7 @@ export function* demoBatches(options: DemoOptions = {}): Generator<DemoBatch> {
   const now = options.today ?? new Date();
   const id = demoIds(seed);
   const practice = buildPractice(id, now, options.practiceName ?? DEFAULT_PRACTICE_NAME);
+  configureDemoSchedules(practice);
   const ctx: DemoContext = { seed, id, now, practice };
   const panels: Record<ClinicianKey, Bookable[]> = { psychiatrist: [], familyPhysician: [], nursePractitioner: [], psychotherapist: [] };
   const todays: (Bookable & { with: ClinicianKey })[] = [];
@@ -80,7 +82,9 @@ export function* demoBatches(options: DemoOptions = {}): Generator<DemoBatch> {
       batch = [];
     }
   }
-  for (const r of generateSchedule({ seed, id, now, practice, panels, todays })) batch.push(r);
+  const week = generateSchedule({ seed, id, now, practice, panels, todays });
+  const today = frontDeskDay({ seed, id, now, practice }, week); // adjusts today's appointments in `week`
+  for (const r of [...week, ...today]) batch.push(r);
   for (let i = 0; i < batch.length; i += batchSize) yield { resources: batch.slice(i, i + batchSize), patientsDone: patients };
 }
 

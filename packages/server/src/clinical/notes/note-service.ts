@@ -7,7 +7,7 @@
  * is refused and changes nothing. See note-model.ts for how a note is stored.
  */
 import type { DocumentReference, Patient, Practitioner, Task } from '@medplum/fhirtypes';
-import { PSYCHIATRY_LABEL, PSYCHOTHERAPY_LABEL, RESTRICTED_CONFIDENTIALITY, badRequest, notFound, outcomeError, parseSearchRequest } from '@chartroom/core';
+import { PSYCHIATRY_LABEL, badRequest, notFound, outcomeError, parseSearchRequest } from '@chartroom/core';
 import type { OutcomeError } from '@chartroom/core';
 import type { FhirRepository } from '../../store/fhir-repository.js';
 import type { Clock } from '../../store/clock.js';
@@ -17,9 +17,11 @@ import { ChartSummaryService } from '../chart-summary/chart-summary.js';
 import { patientName } from '../patients/patient-facts.js';
 import { displayName } from '../schedule/appointment-service.js';
 import { localDateTime, localDay } from '../schedule/local-time.js';
-import { NOTE_KIND_SYSTEM, NOTE_TEMPLATE_URL, SECTIONS_CONTENT_TYPE, SIGNED_AT_URL, isPsychotherapyNote, isSigned, noteSummary, noteView } from './note-model.js';
-import type { NoteKind, NoteSection, NoteSummary, NoteView } from './note-model.js';
+import { SECTIONS_CONTENT_TYPE, SIGNED_AT_URL, isPsychotherapyNote, isSigned, noteSummary, noteView } from './note-model.js';
+import type { NoteSection, NoteSummary, NoteView } from './note-model.js';
 import { NoteTemplates, fillSmartFields } from './note-templates.js';
+import { b64, buildNoteDocument, renderNoteText } from './note-document.js';
+import type { NoteDocumentInput } from './note-document.js';
 import type { NoteTemplate } from './note-templates.js';
 
 const forbidden = (message: string): OutcomeError => outcomeError('forbidden', message);
@@ -47,16 +49,6 @@ export interface AmendmentView {
   decidedBy: string | undefined;
   reason: string | undefined;
   record: string | undefined;
-}
-
-function b64(text: string): string {
-  return Buffer.from(text, 'utf8').toString('base64');
-}
-
-function renderText(title: string, patient: string, sections: NoteSection[], signed?: { by: string; at: string }): string {
-  const free = sections.length === 1 && sections[0]?.key === 'text';
-  const body = free ? (sections[0]?.text.trim() ?? '') : sections.map((s) => `${s.title}\n${s.text.trim() || '—'}`).join('\n\n');
-  return `${title}\n${patient}\n\n${body}\n${signed ? `\nElectronically signed by ${signed.by} at ${signed.at}.\n` : ''}`;
 }
 
 function sectionsInput(value: unknown, template: NoteTemplate | undefined, current: NoteSection[] | undefined): NoteSection[] | undefined {
@@ -106,55 +98,8 @@ export class NoteService {
     }
   }
 
-  private labels(psychotherapy: boolean, psychiatry: boolean): DocumentReference['meta'] | undefined {
-    if (psychotherapy) return { security: [{ ...PSYCHOTHERAPY_LABEL }, { ...RESTRICTED_CONFIDENTIALITY }] };
-    if (psychiatry) return { security: [{ ...PSYCHIATRY_LABEL }] };
-    return undefined;
-  }
-
-  private build(opts: {
-    id?: string;
-    patient: { reference: string; display: string };
-    author: { reference: string; display: string };
-    title: string;
-    template: NoteTemplate | undefined;
-    kind: NoteKind;
-    sections: NoteSection[];
-    psychotherapy: boolean;
-    psychiatry: boolean;
-    signed: boolean;
-    appends?: string;
-    encounter?: string;
-  }): DocumentReference {
-    const now = localDateTime(new Date(this.clock.now()));
-    const signed = opts.signed ? { by: opts.author.display, at: now } : undefined;
-    const meta = this.labels(opts.psychotherapy, opts.psychiatry);
-    const loinc = opts.template?.loinc ?? { code: '34109-9', display: 'Note' };
-    return {
-      resourceType: 'DocumentReference',
-      ...(opts.id ? { id: opts.id } : {}),
-      ...(meta ? { meta } : {}),
-      ...(opts.template ? { extension: [{ url: NOTE_TEMPLATE_URL, valueString: opts.template.id }] } : {}),
-      status: 'current',
-      docStatus: opts.signed ? 'final' : 'preliminary',
-      type: { coding: [{ system: 'http://loinc.org', code: loinc.code, display: loinc.display }], text: opts.title },
-      category: [
-        { coding: [{ system: 'http://hl7.org/fhir/us/core/CodeSystem/us-core-documentreference-category', code: 'clinical-note', display: 'Clinical Note' }] },
-        { coding: [{ system: NOTE_KIND_SYSTEM, code: opts.kind }] },
-      ],
-      subject: opts.patient,
-      date: now,
-      author: [opts.author],
-      ...(opts.signed ? { authenticator: opts.author } : {}),
-      description: `${opts.title} for ${opts.patient.display}`,
-      ...(opts.appends ? { relatesTo: [{ code: 'appends', target: { reference: `DocumentReference/${opts.appends}` } }] } : {}),
-      ...(meta?.security ? { securityLabel: meta.security.filter((s) => s.code !== 'R').map((s) => ({ coding: [s] })) } : {}),
-      content: [
-        { attachment: { contentType: 'text/plain; charset=utf-8', language: 'en', title: opts.title, creation: now, data: b64(renderText(opts.title, opts.patient.display, opts.sections, signed)) } },
-        { attachment: { contentType: SECTIONS_CONTENT_TYPE, title: 'sections', data: b64(JSON.stringify({ template: opts.template?.id, sections: opts.sections })) } },
-      ],
-      ...(opts.encounter ? { context: { encounter: [{ reference: `Encounter/${opts.encounter}` }] } } : {}),
-    };
+  private build(opts: Omit<NoteDocumentInput, 'at'>): DocumentReference {
+    return buildNoteDocument({ ...opts, at: localDateTime(new Date(this.clock.now())) });
   }
 
   private withSignature(d: DocumentReference, signer: { reference: string; display: string }): DocumentReference {
@@ -168,7 +113,7 @@ export class NoteService {
       date: at,
       extension: [...(d.extension ?? []).filter((e) => e.url !== SIGNED_AT_URL), { url: SIGNED_AT_URL, valueDateTime: at }],
       content: d.content.map((c) =>
-        (c.attachment.contentType ?? '').startsWith('text/plain') ? { attachment: { ...c.attachment, data: b64(renderText(view.title, patient, view.sections, { by: signer.display, at })) } } : c,
+        (c.attachment.contentType ?? '').startsWith('text/plain') ? { attachment: { ...c.attachment, data: b64(renderNoteText(view.title, patient, view.sections, { by: signer.display, at })) } } : c,
       ),
     };
     delete next.meta?.versionId;
@@ -246,7 +191,7 @@ export class NoteService {
         description: `${title} for ${d.subject?.display ?? ''}`,
         date: localDateTime(new Date(this.clock.now())),
         content: [
-          { attachment: { contentType: 'text/plain; charset=utf-8', language: 'en', title, data: b64(renderText(title, d.subject?.display ?? '', sections)) } },
+          { attachment: { contentType: 'text/plain; charset=utf-8', language: 'en', title, data: b64(renderNoteText(title, d.subject?.display ?? '', sections)) } },
           { attachment: { contentType: SECTIONS_CONTENT_TYPE, title: 'sections', data: b64(JSON.stringify({ template: view.templateId, sections })) } },
         ],
       };
@@ -294,7 +239,6 @@ export class NoteService {
       signed: true,
       appends: id,
     });
-    doc.extension = [{ url: SIGNED_AT_URL, valueDateTime: doc.date ?? '' }];
     return noteView(JSON.parse((await this.repo.create(doc)).json) as DocumentReference);
   }
 
@@ -405,8 +349,7 @@ export class NoteService {
           signed: true,
           appends: noteId,
         });
-        doc.extension = [{ url: SIGNED_AT_URL, valueDateTime: doc.date ?? '' }];
-        const record = JSON.parse((await tx.create(doc)).json) as DocumentReference;
+            const record = JSON.parse((await tx.create(doc)).json) as DocumentReference;
         const next: Task = {
           ...task,
           status: accepted ? 'completed' : 'rejected',

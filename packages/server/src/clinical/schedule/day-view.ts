@@ -11,7 +11,7 @@ import { patientsWithDatedResourceBefore, readAllOfType, readMany, referencing }
 import { accountBalance, coverageInForce, patientMrn, patientName, summarizeCoverage } from '../patients/patient-facts.js';
 import type { CoverageSummary } from '../patients/patient-facts.js';
 import { localDay, parseLocalDay, startOfLocalDay } from './local-time.js';
-import { scheduleSettings, workingIntervals } from './schedule-settings.js';
+import { APPOINTMENT_TYPE_SYSTEM, scheduleSettings, workingIntervals } from './schedule-settings.js';
 import { formatClock } from './local-time.js';
 import { BOOKING_OVERRIDE_URL, allowedNext, frontDeskStatus } from './appointment-rules.js';
 import type { FrontDeskStatus } from './appointment-rules.js';
@@ -123,6 +123,14 @@ export async function dayView(repo: FhirRepository, query: { date?: string; prac
     if (!pid || Date.parse(s.end) <= day.getTime()) continue;
     column(pid).blocks.push({ id: s.id ?? '', start: s.start, end: s.end, reason: s.comment });
   }
+  // Appointment types booked as new-patient visits (e.g. a first psychiatric evaluation).
+  const newPatientTypes = new Map<string, Set<string>>();
+  for (const s of schedules) {
+    const pid = schedulePractitioner(s).id;
+    if (pid) newPatientTypes.set(pid, new Set(scheduleSettings(s).appointmentTypes.filter((x) => x.newPatient).map((x) => x.code)));
+  }
+  const bookedAsNew = (a: Appointment, pid: string): boolean =>
+    !!a.appointmentType?.coding?.some((c) => c.system === APPOINTMENT_TYPE_SYSTEM && c.code && newPatientTypes.get(pid)?.has(c.code));
   const when = day.getTime();
   for (const a of appointments) {
     const who = appointmentActors(a);
@@ -144,7 +152,7 @@ export async function dayView(repo: FhirRepository, query: { date?: string; prac
       flags: {
         allergies: who.patientId ? allergic.has(who.patientId) : false,
         balance: who.patientId ? (balance.get(who.patientId) ?? 0) : 0,
-        newPatient: who.patientId ? !seenBefore.has(who.patientId) : false,
+        newPatient: who.patientId ? !seenBefore.has(who.patientId) || bookedAsNew(a, who.practitionerId) : false,
         doubleBooked: !!a.extension?.some((e) => e.url === BOOKING_OVERRIDE_URL),
       },
     });
