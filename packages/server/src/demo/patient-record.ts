@@ -21,6 +21,7 @@ import { ChartWriter } from './chart-writer.js';
 import { DEPRESSION, PSYCH_DRUGS, randomConditions } from './clinical-profile.js';
 import type { Prescription } from './clinical-profile.js';
 import { planVisits } from './visit-plan.js';
+import { externalMedications } from './external-medications.js';
 import type { ClinicianKey } from './practice.js';
 import type { DemoContext } from './demo-context.js';
 import { Prng } from './prng.js';
@@ -265,6 +266,7 @@ export function generatePatient(ctx: DemoContext, index: number): { resources: R
     };
     resources.push(request);
   }
+  resources.push(...externalMedications(featured, subject, key, today));
 
   // Visits over the years.
   const visits = planVisits(rng, { age, historyDays, pcp, conditions, onsetDaysAgo, prescriptions, psychiatry, therapy, featured });
