@@ -16,7 +16,7 @@ import { openDataStore } from './open-data-store.js';
 import { UsageError } from './usage-error.js';
 
 const USAGE = `audit verify      --data DIR [--store URL]          check every node's audit chain and signed heads (exit 1 on tampering)
-  audit report      --data DIR --patient ID [--from D] [--to D] [--sort time,-user] [--disclosures] [--json]
+  audit report      --data DIR --patient ID [--from D] [--to D] [--sort=time,-user] [--disclosures] [--json]
                                                      who looked at a chart; sort by ${REPORT_FIELDS.join(', ')}
   audit break-glass --data DIR [--from D] [--to D] [--json]   emergency-access grants for review`;
 
@@ -27,13 +27,11 @@ function table(rows: readonly Record<string, unknown>[], cols: readonly string[]
   return [line(cols), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n');
 }
 
-/** The `audit` command. */
-export const auditCommand: ModuleCommand = {
-  usage: USAGE,
-  async run(args) {
-    const [sub, ...rest] = args;
-    const { values } = parseArgs({
-      args: rest,
+/** Parses the options; a malformed command line is a usage error (descending sorts: `--sort=-user`). */
+function parseOptions(args: string[]) {
+  try {
+    return parseArgs({
+      args,
       strict: true,
       options: {
         data: { type: 'string' },
@@ -46,6 +44,17 @@ export const auditCommand: ModuleCommand = {
         json: { type: 'boolean' },
       },
     });
+  } catch (err) {
+    throw new UsageError(`chartroom audit: ${(err as Error).message}`);
+  }
+}
+
+/** The `audit` command. */
+export const auditCommand: ModuleCommand = {
+  usage: USAGE,
+  async run(args) {
+    const [sub, ...rest] = args;
+    const { values } = parseOptions(rest);
     if (sub !== 'verify' && sub !== 'report' && sub !== 'break-glass') throw new UsageError(`chartroom audit needs verify, report or break-glass; got "${sub ?? ''}"`);
     if (!values.data) throw new UsageError(`chartroom audit ${sub} needs --data DIR`);
     const dd = openDataDir(values.data);
