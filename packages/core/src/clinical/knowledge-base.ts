@@ -20,6 +20,10 @@ export interface KnowledgeBase {
   /** Any known code (ingredient, salt, product) → ingredient codes. */
   readonly ingredientsOf: ReadonlyMap<string, readonly string[]>;
   readonly localCodes: ReadonlySet<string>;
+  /** Ingredient code → the duplicate-therapy classes it belongs to (absent when none). */
+  readonly duplicateClassesOf: ReadonlyMap<string, readonly string[]>;
+  /** Lower-case ingredient name → code (for allergies recorded by name only). */
+  readonly drugByName: ReadonlyMap<string, string>;
   readonly classes: ReadonlyMap<string, KbClass>;
   /** `lo|hi` ingredient pair → the drug–drug rules that cover it, in rule order. */
   readonly ddiByPair: ReadonlyMap<string, readonly KbDdiRule[]>;
@@ -124,6 +128,10 @@ export function loadKnowledgeBase(raw: unknown): KnowledgeBase {
     drugs,
     ingredientsOf,
     localCodes: new Set(data.localCodes ?? []),
+    duplicateClassesOf: new Map(
+      [...drugs.values()].map((d) => [d.rxcui, d.classes.filter((c) => classes.get(c)?.duplicate)] as const).filter(([, c]) => c.length > 0),
+    ),
+    drugByName: new Map([...drugs.values()].map((d) => [d.name, d.rxcui])),
     classes,
     ddiByPair,
     allergyByPair,

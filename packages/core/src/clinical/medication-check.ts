@@ -133,11 +133,14 @@ function alert(kb: KnowledgeBase, kind: AlertKind, severity: AlertSeverity, rule
 
 /** Drug–drug alerts between two items (one per rule; per family only the most severe). */
 function ddiAlerts(kb: KnowledgeBase, x: Item, y: Item): MedicationAlert[] {
-  const hits = new Map<KbDdiRule, { a: Set<string>; b: Set<string> }>();
+  let hits: Map<KbDdiRule, { a: Set<string>; b: Set<string> }> | undefined;
   for (const i of x.ingredients) {
     for (const j of y.ingredients) {
       if (i === j) continue;
-      for (const rule of kb.ddiByPair.get(pairKey(i, j)) ?? []) {
+      const rules = kb.ddiByPair.get(pairKey(i, j));
+      if (!rules) continue;
+      hits ??= new Map();
+      for (const rule of rules) {
         const h = hits.get(rule) ?? { a: new Set<string>(), b: new Set<string>() };
         h.a.add(i);
         h.b.add(j);
@@ -145,6 +148,7 @@ function ddiAlerts(kb: KnowledgeBase, x: Item, y: Item): MedicationAlert[] {
       }
     }
   }
+  if (!hits) return [];
   const bestOfFamily = new Map<string, KbDdiRule>();
   for (const rule of hits.keys()) {
     if (!rule.family) continue;
@@ -161,7 +165,7 @@ function ddiAlerts(kb: KnowledgeBase, x: Item, y: Item): MedicationAlert[] {
 
 /** Duplicate-therapy alerts between two items: the same ingredient, or two members of a class screened for duplicates. */
 function duplicateAlerts(kb: KnowledgeBase, x: Item, y: Item): MedicationAlert[] {
-  const same = x.ingredients.filter((i) => y.ingredients.includes(i));
+  const same = x.ingredients.length === 1 && y.ingredients.length === 1 ? (x.ingredients[0] === y.ingredients[0] ? x.ingredients : []) : x.ingredients.filter((i) => y.ingredients.includes(i));
   if (same.length) {
     const names = same.map((i) => kb.drugs.get(i)?.name ?? i).join(', ');
     return [
@@ -171,15 +175,19 @@ function duplicateAlerts(kb: KnowledgeBase, x: Item, y: Item): MedicationAlert[]
       ]),
     ];
   }
-  const out: MedicationAlert[] = [];
+  let out: MedicationAlert[] | undefined;
   const seen = new Set<string>();
   for (const i of x.ingredients) {
+    const classes = kb.duplicateClassesOf.get(i);
+    if (!classes) continue;
     for (const j of y.ingredients) {
-      for (const c of kb.drugs.get(i)?.classes ?? []) {
-        if (seen.has(c) || !kb.classes.get(c)?.duplicate || !kb.drugs.get(j)?.classes.includes(c)) continue;
+      const other = kb.duplicateClassesOf.get(j);
+      if (!other) continue;
+      for (const c of classes) {
+        if (seen.has(c) || !other.includes(c)) continue;
         seen.add(c);
         const cls = kb.classes.get(c)?.name ?? c;
-        out.push(
+        (out ??= []).push(
           alert(kb, 'duplicate-therapy', 'moderate', `duplicate-class-${c}`, `Duplicate therapy: two ${cls}`, `${kb.drugs.get(i)?.name} and ${kb.drugs.get(j)?.name} are both ${cls}. Two drugs of one class rarely add benefit and add adverse effects; check that one is not meant to replace the other.`, 'duplicateTherapy', [
             involved(kb, x, [i]),
             involved(kb, y, [j]),
@@ -188,7 +196,7 @@ function duplicateAlerts(kb: KnowledgeBase, x: Item, y: Item): MedicationAlert[]
       }
     }
   }
-  return out;
+  return out ?? [];
 }
 
 /** Drug–allergy alerts for one drug against one allergy. */
@@ -268,11 +276,9 @@ export function checkMedications(input: MedicationCheckInput, state: KnowledgeBa
   };
   input.drafts.forEach((r, i) => take(resolveMedication(kb, r, 'draft', i), drafts));
   active.forEach((r, i) => take(resolveMedication(kb, r, 'active', i), current));
-  let byName: Map<string, string> | undefined;
   const allergyItems: [Item, AllergyIntolerance][] = [];
   allergies.forEach((a, i) => {
-    byName ??= new Map([...kb.drugs.values()].map((d) => [d.name, d.rxcui]));
-    const it = resolveAllergy(kb, a, i, byName);
+    const it = resolveAllergy(kb, a, i, kb.drugByName);
     if (!it) return;
     if (isItem(it)) allergyItems.push([it, a]);
     else notChecked.push(it);
@@ -285,10 +291,11 @@ export function checkMedications(input: MedicationCheckInput, state: KnowledgeBa
   const others = wholeList ? [] : current;
   for (let i = 0; i < subjects.length; i++) {
     const x = subjects[i] as Item;
-    const partners = [...subjects.slice(i + 1), ...others];
-    for (const y of partners) {
-      if (!x.local && !y.local) alerts.push(...ddiAlerts(kb, x, y));
-      if (!x.local && !y.local) alerts.push(...duplicateAlerts(kb, x, y));
+    for (let j = i + 1; j < subjects.length + others.length; j++) {
+      const y = (j < subjects.length ? subjects[j] : others[j - subjects.length]) as Item;
+      if (x.local || y.local) continue;
+      for (const a of ddiAlerts(kb, x, y)) alerts.push(a);
+      for (const a of duplicateAlerts(kb, x, y)) alerts.push(a);
     }
     for (const [a, record] of allergyItems) alerts.push(...allergyAlerts(kb, x, a, record));
   }
