@@ -9,7 +9,13 @@ import assert from 'node:assert/strict';
 import type { Resource } from '@medplum/fhirtypes';
 import { computeRevision } from '@chartroom/core';
 import type { RevisionId, SyncRequest } from '@chartroom/core';
-import { STORE_KINDS, sqliteTestStore } from './helpers/stores.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { STORE_KINDS, TEST_PG, sqliteTestStore } from './helpers/stores.js';
+import pg from 'pg';
+import { HostedPractices, hostedDatabaseName } from '../src/sync/hosted-practices.js';
 import type { TestStore } from './helpers/stores.js';
 import { fhirTestApp } from './helpers/fhir-app.js';
 import type { FhirTestApp } from './helpers/fhir-app.js';
@@ -104,7 +110,7 @@ for (const kind of STORE_KINDS) {
       const res = await fetch(`${hub.url}/sync/v1`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ type: 'hello', versions: [1], nodeId: 'x' }) });
       assert.equal(res.status, 401);
       // A node that is not enrolled cannot log in, whatever it signs.
-      const intruder = httpTransport({ url: hub.url, peerNodeId: 'hub', identity: b.sync.identity });
+      const intruder = httpTransport({ url: `${hub.url}/sync`, peerNodeId: 'hub', identity: b.sync.identity });
       await assert.rejects(intruder.request({ type: 'hello', versions: [1], nodeId: 'node-b' }), (err) => err instanceof SyncTransportError && err.kind === 'denied');
     });
 
@@ -152,13 +158,61 @@ for (const kind of STORE_KINDS) {
       await eventually('B sees the resolution', async () => (await b.t.request('GET', '/api/conflicts')).body.total === 0 && (await has(b, 'Patient', 'c1', 'Sibling')));
     });
 
+    it('a hub hosts another practice in its own store: each node sees only its own practice', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'chartroom-hosted-'));
+      let storeUrl: string | undefined;
+      if (hub.t.store.databaseName && TEST_PG) {
+        const u = new URL(TEST_PG);
+        u.pathname = `/${hub.t.store.databaseName}`;
+        storeUrl = u.toString();
+      }
+      const hosted = new HostedPractices({ dataDir: dir, keyHex: randomBytes(32).toString('hex'), storeUrl, hubNodeId: 'hub', log: () => undefined });
+      hub.sync.hostedPractice = (slug) => hosted.get(slug);
+      const lake = await httpNode('lake-1', sqliteTestStore, 'Lakeside Psychiatry');
+      try {
+        const slug = hosted.add('Lakeside Psychiatry');
+        assert.equal(slug, 'lakeside-psychiatry');
+        const lakeHub = (await hosted.get(slug)) as SyncService;
+        const peer = await joinPeer(lake.sync, hub.url, await lakeHub.registry.invite(lakeHub.identity, 3600_000, `/sync/practice/${slug}`));
+        assert.equal(peer.url, `${hub.url}/sync/practice/${slug}`);
+        await lake.t.call('PUT', 'Patient/lake-only', { body: patient('lake-only', 'Lakeside') });
+        await a.t.call('PUT', 'Patient/river-only', { body: patient('river-only', 'Riverside') });
+        const results = await lake.sync.syncNow();
+        assert.ok(results[0]?.push.ok && results[0].pull.ok, JSON.stringify(results));
+        await a.sync.syncNow();
+        assert.ok(await lakeHub.repl.store.repo.readCurrent('Patient', 'lake-only'), 'the hosted practice holds its node\'s write');
+        assert.equal(await hub.t.repo.readCurrent('Patient', 'lake-only'), undefined, 'the hub\'s own practice does not');
+        assert.equal(await lake.t.repo.readCurrent('Patient', 'river-only'), undefined, 'the Lakeside node never receives Riverside data');
+        assert.equal(await lake.t.repo.readCurrent('Patient', 'relay-1'), undefined);
+        assert.equal(await a.t.repo.readCurrent('Patient', 'lake-only'), undefined, 'Riverside never receives Lakeside data');
+        // Lakeside's node cannot log in to the hub's own practice, nor to an unknown one.
+        const cross = httpTransport({ url: `${hub.url}/sync`, peerNodeId: 'hub', identity: lake.sync.identity });
+        await assert.rejects(cross.request({ type: 'hello', versions: [1], nodeId: 'lake-1' }), (err) => err instanceof SyncTransportError && err.kind === 'denied');
+        const unknown = await fetch(`${hub.url}/sync/practice/nowhere/auth/challenge`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ nodeId: 'lake-1' }) });
+        assert.equal(unknown.status, 404);
+      } finally {
+        await lake.dispose();
+        await hosted.close();
+        hub.sync.hostedPractice = undefined;
+        if (storeUrl && TEST_PG) {
+          const admin = new pg.Client({ connectionString: TEST_PG });
+          await admin.connect();
+          await admin.query(`DROP DATABASE IF EXISTS ${hostedDatabaseName(storeUrl, 'lakeside-psychiatry')} WITH (FORCE)`);
+          await admin.end();
+        }
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
     it('"sync now" reports failure honestly when the peer is unreachable', async () => {
       const lonely = await httpNode('lonely', sqliteTestStore);
       try {
         await joinPeer(lonely.sync, hub.url, await hub.sync.registry.invite(hub.sync.identity));
         const good = await lonely.sync.syncNow();
         assert.ok(good[0]?.push.ok && good[0].pull.ok, JSON.stringify(good));
-        await lonely.sync.registry.save({ ...(await lonely.sync.registry.list())[0]!, url: 'http://127.0.0.1:9' });
+        const [enrolled] = await lonely.sync.registry.list();
+        assert.ok(enrolled);
+        await lonely.sync.registry.save({ ...enrolled, url: 'http://127.0.0.1:9/sync' });
         const admin = await lonely.t.actAs('admin');
         const nurse = await lonely.t.actAs('nurse');
         assert.equal((await nurse.request('POST', '/api/sync/now')).status, 403);
@@ -191,7 +245,7 @@ describe('sync transport conformance', () => {
 
   const transports: { name: string; make: () => SyncTransport }[] = [
     { name: 'in-process', make: () => inProcessTransport(server.sync.endpoint, { nodeId: 'client' }) },
-    { name: 'http', make: () => httpTransport({ url: server.url, peerNodeId: 'server', identity: client.identity }) },
+    { name: 'http', make: () => httpTransport({ url: `${server.url}/sync`, peerNodeId: 'server', identity: client.identity }) },
   ];
   for (const tr of transports) {
     describe(tr.name, () => {
@@ -230,7 +284,7 @@ describe('sync transport conformance', () => {
 
   it('a truncated or non-protocol HTTP body is a 400 and changes nothing', async () => {
     const before = await server.t.repo.lastSeq();
-    const t = httpTransport({ url: server.url, peerNodeId: 'server', identity: client.identity });
+    const t = httpTransport({ url: `${server.url}/sync`, peerNodeId: 'server', identity: client.identity });
     await t.request({ type: 'hello', versions: [1], nodeId: 'client' }); // logs in
     // Raw requests with a valid token: log in by hand.
     const c = (await (await fetch(`${server.url}/sync/auth/challenge`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ nodeId: 'client' }) })).json()) as { challenge: string };

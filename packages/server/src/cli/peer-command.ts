@@ -6,7 +6,8 @@
  */
 import { parseArgs } from 'node:util';
 import { hostname } from 'node:os';
-import { openDataDir } from '../data-dir.js';
+import { openDataDir, readKey } from '../data-dir.js';
+import { HostedPractices } from '../sync/hosted-practices.js';
 import { openDataStore } from './open-data-store.js';
 import { UsageError } from './usage-error.js';
 import type { ModuleCommand } from './main.js';
@@ -15,7 +16,9 @@ import { OutcomeError } from '@chartroom/core';
 import { plainHttpAllowed } from '../sync/peer-registry.js';
 import { joinPeer } from '../sync/join-peer.js';
 
-const USAGE = `peer invite --data DIR [--store URL] [--hours 24]       print a one-time enrolment code for another node
+const USAGE = `peer invite --data DIR [--store URL] [--hours 24] [--practice NAME]
+                                                   print a one-time enrolment code for another node (--practice: for a
+                                                   practice this hub hosts, with its own separate store)
   peer join   --data DIR [--store URL] [--allow-http] [--name NAME] URL CODE
                                                    enrol with the node at URL (plain http only to loopback unless --allow-http)
   peer list   --data DIR [--store URL]             list enrolled peers`;
@@ -39,7 +42,7 @@ export const peerCommand: ModuleCommand = {
       args: rest,
       allowPositionals: true,
       strict: true,
-      options: { data: { type: 'string' }, store: { type: 'string' }, hours: { type: 'string' }, 'allow-http': { type: 'boolean' }, name: { type: 'string' } },
+      options: { data: { type: 'string' }, store: { type: 'string' }, hours: { type: 'string' }, practice: { type: 'string' }, 'allow-http': { type: 'boolean' }, name: { type: 'string' } },
     });
     const data = values.data;
     if (!data) throw new UsageError(`chartroom peer ${sub ?? ''} needs --data DIR`);
@@ -47,6 +50,24 @@ export const peerCommand: ModuleCommand = {
       case 'invite': {
         const hours = Number(values.hours ?? 24);
         if (!(hours > 0 && hours <= 24 * 30)) throw new UsageError('--hours must be between 0 and 720');
+        const hosted = values.practice;
+        if (hosted !== undefined) {
+          // A practice this hub hosts besides its own: its own store, peers and codes.
+          return withSync(data, values.store, async (hub) => {
+            const practices = new HostedPractices({ dataDir: openDataDir(data).dir, keyHex: readKey(openDataDir(data)), storeUrl: values.store, hubNodeId: hub.identity.nodeId, log: () => undefined });
+            try {
+              const slug = practices.add(hosted);
+              const sync = (await practices.get(slug)) as SyncService;
+              const code = await sync.registry.invite(sync.identity, hours * 3600_000, `/sync/practice/${slug}`);
+              console.log(`Enrolment code for ${hosted}, hosted on this hub (node ${sync.identity.nodeId}), usable once within ${hours} h.`);
+              console.log('On the practice\'s node run: chartroom peer join --data DIR <URL of this hub> <code>');
+              console.log(code);
+              return 0;
+            } finally {
+              await practices.close();
+            }
+          });
+        }
         return withSync(data, values.store, async (sync) => {
           const code = await sync.registry.invite(sync.identity, hours * 3600_000);
           console.log(`Enrolment code for ${sync.identity.practice} (node ${sync.identity.nodeId}), usable once within ${hours} h.`);

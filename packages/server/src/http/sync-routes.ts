@@ -11,7 +11,13 @@ import type { SyncService } from '../sync/sync-service.js';
 import { decodeInvite } from '../sync/peer-registry.js';
 
 export interface SyncRoutesDeps {
+  /** The node's own replication (routes under `/sync`). */
   sync: SyncService;
+  /**
+   * Practices hosted on a hub besides its own (routes under `/sync/practice/:slug`): the
+   * service of a slug, or undefined when this node hosts no such practice.
+   */
+  practice?: (slug: string) => Promise<SyncService | undefined>;
 }
 
 function field(body: unknown, name: string, max = 4096): string {
@@ -25,22 +31,39 @@ function bearer(header: string | undefined): string | undefined {
   return m?.[1];
 }
 
-/** Registers `/sync/enrol`, `/sync/auth/challenge`, `/sync/auth/token` and `/sync/v1`. */
+/**
+ * Registers `enrol`, `auth/challenge`, `auth/token` and `v1` under `/sync` (this node) and
+ * `/sync/practice/:slug` (practices hosted on a hub: each has its own store, peers and
+ * tokens, so a node enrolled for one practice can never read another).
+ */
 export function registerSyncRoutes(app: FastifyInstance, deps: SyncRoutesDeps): void {
-  const { sync } = deps;
+  registerUnder(app, '/sync', async () => deps.sync);
+  registerUnder(app, '/sync/practice/:slug', async (params) => {
+    const slug = (params as { slug?: string }).slug ?? '';
+    const practice = deps.practice ?? deps.sync.hostedPractice;
+    const found = practice && /^[a-z0-9-]{1,60}$/.test(slug) ? await practice(slug) : undefined;
+    if (!found) throw outcomeError('notFound', `This node hosts no practice "${slug}"`);
+    return found;
+  });
+}
 
-  app.post('/sync/enrol', async (req) => {
+function registerUnder(app: FastifyInstance, prefix: string, resolve: (params: unknown) => Promise<SyncService>): void {
+  app.post(`${prefix}/enrol`, async (req) => {
+    const sync = await resolve(req.params);
     const invite = decodeInvite(field(req.body, 'code'));
     if (invite.nodeId !== sync.identity.nodeId) throw outcomeError('forbidden', 'This enrolment code was issued by another node');
     const peer = await sync.registry.redeem(invite.secret, { nodeId: field(req.body, 'nodeId', 100), name: field(req.body, 'name', 200), publicKey: field(req.body, 'publicKey') });
     return { nodeId: sync.identity.nodeId, publicKey: sync.identity.publicKey, practice: peer.practice };
   });
 
-  app.post('/sync/auth/challenge', async (req) => ({ challenge: sync.auth.challenge(field(req.body, 'nodeId', 100)) }));
+  app.post(`${prefix}/auth/challenge`, async (req) => ({ challenge: (await resolve(req.params)).auth.challenge(field(req.body, 'nodeId', 100)) }));
 
-  app.post('/sync/auth/token', async (req) => sync.auth.token(field(req.body, 'nodeId', 100), field(req.body, 'challenge'), field(req.body, 'signature')));
+  app.post(`${prefix}/auth/token`, async (req) =>
+    (await resolve(req.params)).auth.token(field(req.body, 'nodeId', 100), field(req.body, 'challenge'), field(req.body, 'signature')),
+  );
 
-  app.post('/sync/v1', async (req, reply) => {
+  app.post(`${prefix}/v1`, async (req, reply) => {
+    const sync = await resolve(req.params);
     const principal: Principal = sync.auth.authenticate(bearer(req.headers.authorization));
     req.principal = principal;
     let request;

@@ -1,5 +1,5 @@
 /**
- * The HTTP transport: protocol requests as JSON over `POST <peer>/sync/v1`, authenticated
+ * The HTTP transport: protocol requests as JSON over `POST <sync base>/v1`, authenticated
  * with a node token obtained by signing the peer's challenge (node-auth.ts). Connection
  * failures and timeouts are `offline`; 401/403 (twice, after a fresh login) are `denied`;
  * anything malformed is a retryable `error`. Plain HTTP only to loopback unless allowed.
@@ -14,7 +14,7 @@ import { authMessage } from './node-auth.js';
 import { plainHttpAllowed } from './peer-registry.js';
 
 export interface HttpTransportOptions {
-  /** Base URL of the peer (e.g. `https://hub.example:8443`). */
+  /** The peer's sync base URL (e.g. `https://hub.example:8443/sync`, or `…/sync/practice/<slug>` on a hub). */
   url: string;
   /** The peer's node id (signed into the login, so a token for one node is useless at another). */
   peerNodeId: string;
@@ -61,11 +61,11 @@ export function httpTransport(opts: HttpTransportOptions): SyncTransport {
   let token: string | undefined;
 
   async function login(): Promise<string> {
-    const c = await post(`${base}/sync/auth/challenge`, { nodeId: opts.identity.nodeId }, {}, timeoutMs);
+    const c = await post(`${base}/auth/challenge`, { nodeId: opts.identity.nodeId }, {}, timeoutMs);
     const challenge = (c.json as { challenge?: unknown }).challenge;
     if (c.status !== 200 || typeof challenge !== 'string') throw new SyncTransportError(c.status >= 500 ? 'offline' : 'error', `challenge refused (${c.status}): ${diagnostics(c.json)}`);
     const signature = signWith(opts.identity, authMessage(challenge, opts.peerNodeId));
-    const t = await post(`${base}/sync/auth/token`, { nodeId: opts.identity.nodeId, challenge, signature }, {}, timeoutMs);
+    const t = await post(`${base}/auth/token`, { nodeId: opts.identity.nodeId, challenge, signature }, {}, timeoutMs);
     const tok = (t.json as { token?: unknown }).token;
     if (t.status === 401 || t.status === 403) throw new SyncTransportError('denied', `${base} does not accept this node (${t.status}): ${diagnostics(t.json)}`);
     if (t.status !== 200 || typeof tok !== 'string') throw new SyncTransportError(t.status >= 500 ? 'offline' : 'error', `login failed (${t.status}): ${diagnostics(t.json)}`);
@@ -77,7 +77,7 @@ export function httpTransport(opts: HttpTransportOptions): SyncTransport {
       const wait = req.type === 'changes' ? req.waitMs : 0;
       for (let attempt = 0; ; attempt++) {
         token ??= await login();
-        const res = await post(`${base}/sync/v1`, req, { authorization: `Bearer ${token}` }, timeoutMs + wait);
+        const res = await post(`${base}/v1`, req, { authorization: `Bearer ${token}` }, timeoutMs + wait);
         if (res.status === 401 && attempt === 0) {
           token = undefined; // expired or the peer restarted: log in again once
           continue;

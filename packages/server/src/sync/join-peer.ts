@@ -8,16 +8,16 @@ import type { SyncService } from './sync-service.js';
 import type { Peer } from './peer-registry.js';
 import { decodeInvite, plainHttpAllowed } from './peer-registry.js';
 
-/** Enrols this node with the node at `url` using `code`; returns the new peer. */
+/** Enrols this node with the node (or hub) at `url` using `code`; returns the new peer, whose URL is the sync base. */
 export async function joinPeer(sync: SyncService, url: string, code: string, opts: { allowHttp?: boolean; name?: string } = {}): Promise<Peer> {
   const invite = decodeInvite(code);
-  const base = url.replace(/\/+$/, '');
+  const base = url.replace(/\/+$/, '') + invite.path;
   if (!plainHttpAllowed(base, opts.allowHttp ?? false)) {
     throw outcomeError('badRequest', `${url}: plain http:// is allowed only to this machine; use https:// or allow plain HTTP explicitly on a trusted network`);
   }
   let res: Response;
   try {
-    res = await fetch(`${base}/sync/enrol`, {
+    res = await fetch(`${base}/enrol`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ code, nodeId: sync.identity.nodeId, name: opts.name ?? `${sync.identity.practice} ${sync.identity.nodeId}`, publicKey: sync.identity.publicKey }),

@@ -30,13 +30,15 @@ export interface InviteCode {
   secret: string;
   nodeId: string;
   practice: string;
+  /** Path of the sync routes below the node's URL: `/sync`, or `/sync/practice/<slug>` for a practice hosted on a hub. */
+  path: string;
 }
 
 const CODE_PREFIX = 'CRJOIN1-';
 
 /** Encodes an enrolment code as one copyable word. */
 export function encodeInvite(code: InviteCode): string {
-  return CODE_PREFIX + Buffer.from(JSON.stringify({ s: code.secret, n: code.nodeId, p: code.practice })).toString('base64url');
+  return CODE_PREFIX + Buffer.from(JSON.stringify({ s: code.secret, n: code.nodeId, p: code.practice, u: code.path })).toString('base64url');
 }
 
 /** Decodes an enrolment code; a 400 when it is not one. */
@@ -44,9 +46,9 @@ export function decodeInvite(text: string): InviteCode {
   const bad = badRequest('This is not a Chartroom enrolment code (it starts with CRJOIN1-; copy the whole last line of `chartroom peer invite`)');
   if (!text.startsWith(CODE_PREFIX)) throw bad;
   try {
-    const o = JSON.parse(Buffer.from(text.slice(CODE_PREFIX.length), 'base64url').toString('utf8')) as { s?: unknown; n?: unknown; p?: unknown };
-    if (typeof o.s !== 'string' || typeof o.n !== 'string' || typeof o.p !== 'string') throw bad;
-    return { secret: o.s, nodeId: o.n, practice: o.p };
+    const o = JSON.parse(Buffer.from(text.slice(CODE_PREFIX.length), 'base64url').toString('utf8')) as { s?: unknown; n?: unknown; p?: unknown; u?: unknown };
+    if (typeof o.s !== 'string' || typeof o.n !== 'string' || typeof o.p !== 'string' || typeof o.u !== 'string' || !/^\/sync(\/practice\/[a-z0-9-]{1,60})?$/.test(o.u)) throw bad;
+    return { secret: o.s, nodeId: o.n, practice: o.p, path: o.u };
   } catch {
     throw bad;
   }
@@ -70,7 +72,7 @@ export class PeerRegistry {
   }
 
   /** Creates a one-time enrolment code for `identity`'s practice. */
-  async invite(identity: NodeIdentity, ttlMs = 24 * 3600_000): Promise<string> {
+  async invite(identity: NodeIdentity, ttlMs = 24 * 3600_000, path = '/sync'): Promise<string> {
     const secret = randomBytes(24).toString('base64url');
     const at = this.now();
     await this.store.writes.run(async (tx) => {
@@ -79,7 +81,7 @@ export class PeerRegistry {
         .values({ code_hash: hashSecret(secret), practice: identity.practice, created_at: at, expires_at: at + ttlMs, used_at: null, used_by: null })
         .execute();
     });
-    return encodeInvite({ secret, nodeId: identity.nodeId, practice: identity.practice });
+    return encodeInvite({ secret, nodeId: identity.nodeId, practice: identity.practice, path });
   }
 
   /**

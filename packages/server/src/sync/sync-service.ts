@@ -141,6 +141,8 @@ export class SyncService {
   private timer: NodeJS.Timeout | undefined;
   private refreshing: Promise<void> = Promise.resolve();
   private closed = false;
+  /** Practices this node hosts as a hub (hosted-practices.ts), by slug; set by `serve`. */
+  hostedPractice: ((slug: string) => Promise<SyncService | undefined>) | undefined;
   private lastSaved: string | undefined;
   private readonly now: () => number;
   private readonly log: (line: string) => void;
@@ -322,9 +324,17 @@ export class SyncService {
     return this.repl.resolve(type, id, choice);
   }
 
+  private readonly closers: (() => Promise<void>)[] = [];
+
+  /** Runs `fn` when the service closes (hosted practices). */
+  onClose(fn: () => Promise<void>): void {
+    this.closers.push(fn);
+  }
+
   /** Stops replicating and releases waiters. */
   async close(): Promise<void> {
     this.closed = true;
+    for (const fn of this.closers.splice(0)) await fn();
     if (this.timer) clearInterval(this.timer);
     await this.refreshing;
     this.endpoint.close();
