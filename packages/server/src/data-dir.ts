@@ -16,6 +16,8 @@ export interface NodeConfig {
   /** Where the key lives; relative paths are inside the data directory. */
   keyFile: string;
   createdAt: string;
+  /** Practice setting: roles that must use a second factor (default admin and clinician; [] turns the requirement off). */
+  mfaRequiredRoles?: string[];
 }
 
 export interface DataDir {

@@ -8,6 +8,7 @@ import { initDataDir, isDataDir, openDataDir, readKey } from '../data-dir.js';
 import { openAuthService } from '../security/open-auth-service.js';
 import { createFirstAdmin, readDemoUsers, setUpDemoUsers, userCommand } from './user-command.js';
 import { tokenCommand } from './token-command.js';
+import { mfaSettings } from '../security/auth-service.js';
 import { openDataStore } from './open-data-store.js';
 import { WrongKeyError } from '../store/sqlite-dialect.js';
 import { buildApp } from '../http/app.js';
@@ -81,7 +82,7 @@ async function serve(data: string, opts: { port?: string; host?: string; store?:
   const mllpPort = opts['mllp-port'] === undefined ? undefined : Number(opts['mllp-port']);
   if (mllpPort !== undefined && !(Number.isInteger(mllpPort) && mllpPort >= 0 && mllpPort <= 65535)) throw new UsageError(`--mllp-port must be 0-65535; got "${opts['mllp-port'] ?? ''}"`);
   const store = await openNodeStore(data, opts.store);
-  const auth = openAuthService(store, readKey(dd));
+  const auth = openAuthService(store, readKey(dd), { settings: mfaSettings(dd.config.mfaRequiredRoles) });
   const security = await openAuditServices(store, dd.config.nodeId, dataDirSigner(dd.dir), (err) => console.error('audit trail: a batch could not be written yet (kept, retrying):', err));
   const sync = await startSync(store, dd, opts.store);
   const app = await buildApp({ repo: store.repo, auth, audit: security.audit, breakGlass: security.breakGlass, sync, practiceName: dd.config.practiceName, logger: false, bulkExport: { dir: join(dd.dir, 'exports') } });

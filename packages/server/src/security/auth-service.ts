@@ -9,7 +9,7 @@ import type { Clock } from '../store/clock.js';
 import { systemClock } from '../store/clock.js';
 import type { StoreDialect } from '../store/dialect.js';
 import type { TransactionRunner } from '../store/transaction-runner.js';
-import { Accounts, userInfo } from './accounts.js';
+import { Accounts, parseRole, userInfo } from './accounts.js';
 import type { UserInfo } from './accounts.js';
 import { ApiTokens } from './api-tokens.js';
 import { authDb } from './auth-tables.js';
@@ -42,6 +42,12 @@ export const DEFAULT_AUTH_SETTINGS: AuthSettings = {
   argon2: ARGON2_PARAMS,
   mfaRequiredRoles: ['admin', 'clinician'],
 };
+
+/** Settings from the practice's `config.json` (`mfaRequiredRoles`), checked; unknown roles are refused. */
+export function mfaSettings(roles: readonly string[] | undefined): Partial<AuthSettings> {
+  if (roles === undefined) return {};
+  return { mfaRequiredRoles: roles.map((r) => parseRole(r)) };
+}
 
 export interface AuthServiceDeps {
   dialect: StoreDialect;
