@@ -24,6 +24,7 @@ import { backupCommand } from './backup-command.js';
 import { restoreCommand } from './restore-command.js';
 import { verifyCommand } from './verify-command.js';
 import { exportCommand } from './export-command.js';
+import { downtimeKitCommand } from './downtime-kit-command.js';
 import { peerCommand } from './peer-command.js';
 import { syncCommand } from './sync-command.js';
 import { startSync } from '../sync/serve-sync.js';
@@ -62,6 +63,7 @@ const MODULE_COMMANDS: Record<string, ModuleCommand> = {
   user: userCommand,
   token: tokenCommand,
   export: exportCommand,
+  'downtime-kit': downtimeKitCommand,
   peer: peerCommand,
   sync: syncCommand,
 };
