@@ -6,6 +6,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Principal, RouteAccess } from '@chartroom/core';
 import type { MedicationService } from '../clinical/medications/medication-service.js';
+import { authorizeResource } from './authorize.js';
 
 export interface MedicationRouteDeps {
   medications: MedicationService;
@@ -42,19 +43,24 @@ export function registerMedicationRoutes(app: FastifyInstance, deps: MedicationR
   app.post<{ Params: { id: string } }>('/api/patients/:id/prescriptions', access({ action: 'create', resourceType: 'MedicationRequest', patientParam: 'id' }), async (req, reply) =>
     reply.code(201).send(await svc.prescribe(req.params.id, (req.body ?? {}) as Record<string, unknown>, principalOf(req))),
   );
-  app.post<{ Params: { id: string } }>('/api/prescriptions/:id/renew', access({ action: 'create', resourceType: 'MedicationRequest' }), async (req, reply) =>
-    reply.code(201).send(await svc.renew(req.params.id, (req.body ?? {}) as Record<string, unknown>, principalOf(req))),
-  );
-  app.post<{ Params: { id: string } }>('/api/prescriptions/:id/change', access({ action: 'create', resourceType: 'MedicationRequest' }), async (req, reply) =>
-    reply.code(201).send(await svc.change(req.params.id, (req.body ?? {}) as Record<string, unknown>, principalOf(req))),
-  );
-  app.post<{ Params: { id: string } }>('/api/prescriptions/:id/discontinue', access({ action: 'update', resourceType: 'MedicationRequest' }), async (req) =>
-    svc.discontinue(req.params.id, (req.body ?? {}) as Record<string, unknown>, principalOf(req)),
-  );
+  // Routes by order id: the order's patient and labels are checked once it is read (authorizeResource).
+  app.post<{ Params: { id: string } }>('/api/prescriptions/:id/renew', access({ action: 'create', resourceType: 'MedicationRequest' }), async (req, reply) => {
+    authorizeResource(req, 'create', await svc.readOrder(req.params.id));
+    return reply.code(201).send(await svc.renew(req.params.id, (req.body ?? {}) as Record<string, unknown>, principalOf(req)));
+  });
+  app.post<{ Params: { id: string } }>('/api/prescriptions/:id/change', access({ action: 'create', resourceType: 'MedicationRequest' }), async (req, reply) => {
+    authorizeResource(req, 'create', await svc.readOrder(req.params.id));
+    return reply.code(201).send(await svc.change(req.params.id, (req.body ?? {}) as Record<string, unknown>, principalOf(req)));
+  });
+  app.post<{ Params: { id: string } }>('/api/prescriptions/:id/discontinue', access({ action: 'update', resourceType: 'MedicationRequest' }), async (req) => {
+    authorizeResource(req, 'update', await svc.readOrder(req.params.id));
+    return svc.discontinue(req.params.id, (req.body ?? {}) as Record<string, unknown>, principalOf(req));
+  });
   app.post<{ Params: { id: string } }>('/api/patients/:id/medication-reconciliation', access({ action: 'update', resourceType: 'MedicationStatement', patientParam: 'id' }), async (req) =>
     svc.reconcile(req.params.id, (req.body ?? {}) as Record<string, unknown>, principalOf(req)),
   );
   app.get<{ Params: { id: string } }>('/api/prescriptions/:id/pdf', access({ action: 'read', resourceType: 'MedicationRequest' }), async (req, reply) => {
+    authorizeResource(req, 'read', await svc.readOrder(req.params.id));
     const pdf = await svc.prescriptionPdf(req.params.id, deps.practiceName, principalOf(req));
     return reply
       .header('content-type', 'application/pdf')
