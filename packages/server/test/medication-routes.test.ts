@@ -229,6 +229,18 @@ for (const kind of STORE_KINDS) {
       assertOutcome(await t.request('GET', '/api/prescriptions/nope/pdf'), 404);
     });
 
+    await tt.test('a clinician prescribes as their Practitioner', async () => {
+      const prac = await t.call('POST', 'Practitioner', { body: { resourceType: 'Practitioner', name: [{ family: 'Okafor', given: ['Ada'] }] } });
+      const doc = await t.actAs('clinician', { practitionerId: prac.body.id as string });
+      const r = await doc.request('POST', `/api/patients/${pid}/prescriptions`, { body: { medicationRequest: draft(rx('amlodipine'), 'amlodipine 5 mg') } });
+      assert.equal(r.status, 201, r.text);
+      assert.equal((r.body.medicationRequest as MedicationRequest).requester?.reference, `Practitioner/${prac.body.id}`);
+      const pdf = await doc.request('GET', `/api/prescriptions/${(r.body.medicationRequest as MedicationRequest).id}/pdf`);
+      assert.equal(pdf.status, 200);
+      const empty = await doc.request('GET', '/api/drugs');
+      assert.deepEqual(empty.body.drugs, []);
+    });
+
     await tt.test('callers without the right are refused', async () => {
       assertOutcome(await t.request('POST', `/api/patients/${pid}/medication-check`, { body: {}, as: null }), 401);
       const desk = await t.actAs('front-desk');
