@@ -12,6 +12,7 @@ import type { FhirRequest } from '../fhir/types.js';
 import { parseJsonBody } from './json-body.js';
 import { registerChartRoutes } from './chart-routes.js';
 import { registerResultsRoutes } from './results-routes.js';
+import { registerDocumentRoutes } from './document-routes.js';
 import { registerMedicationRoutes } from './medication-routes.js';
 import { registerCdsHooksRoutes } from './cds-hooks-routes.js';
 import { MedicationService } from '../clinical/medications/medication-service.js';
@@ -43,6 +44,8 @@ export interface AppConfig {
   practiceName?: string;
   /** Clock of the schedule, patient and note services (default the wall clock; tests inject one). */
   clinicalClock?: Clock;
+  /** Documents: the largest upload in bytes (default 25 MiB; config.json `maxUploadBytes`). */
+  documents?: { maxUploadBytes?: number };
   /** The drug knowledge base of prescribing checks (default: the one shipped with Chartroom; tests inject a broken one). */
   medicationKnowledgeBase?: () => Promise<KnowledgeBaseState>;
   /** Bulk Data `$export` (its files' folder, normally DATA/exports); absent, `$export` answers 501. */
@@ -192,6 +195,7 @@ export async function buildApp(config: AppConfig): Promise<FastifyInstance> {
   }
   registerChartRoutes(app, { repo: config.repo, clock: config.clinicalClock });
   registerResultsRoutes(app, { repo: config.repo, clock: config.clinicalClock });
+  registerDocumentRoutes(app, { repo: config.repo, clock: config.clinicalClock, maxUploadBytes: config.documents?.maxUploadBytes, practiceName: config.practiceName });
   const medications = new MedicationService(config.repo, { clock: config.clinicalClock, audit: config.audit, knowledgeBase: config.medicationKnowledgeBase });
   registerMedicationRoutes(app, { medications, practiceName: config.practiceName ?? 'Chartroom' });
   registerCdsHooksRoutes(app, { repo: config.repo, knowledgeBase: config.medicationKnowledgeBase });
