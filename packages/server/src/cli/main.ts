@@ -25,6 +25,7 @@ import { restoreCommand } from './restore-command.js';
 import { verifyCommand } from './verify-command.js';
 import { exportCommand } from './export-command.js';
 import { downtimeKitCommand } from './downtime-kit-command.js';
+import { startContinuitySchedules } from '../continuity/serve-schedules.js';
 import { peerCommand } from './peer-command.js';
 import { syncCommand } from './sync-command.js';
 import { startSync } from '../sync/serve-sync.js';
@@ -91,6 +92,7 @@ async function serve(data: string, opts: { port?: string; host?: string; store?:
   const address = await app.listen({ port, host });
   const mllp = mllpPort === undefined ? undefined : await startMllpListener(store.repo, { port: mllpPort, host, onError: (err) => console.error('MLLP:', err.message) });
   releaseStartupMemory();
+  const continuity = startContinuitySchedules(dd, store.repo);
   const shown = address.replace('127.0.0.1', 'localhost');
   console.log(`Chartroom node for ${dd.config.practiceName} (${opts.store ? 'PostgreSQL' : 'encrypted SQLite'}) is running at ${shown}`);
   console.log(`  FHIR API:  ${shown}/fhir/R4/metadata`);
@@ -105,6 +107,7 @@ async function serve(data: string, opts: { port?: string; host?: string; store?:
     process.once('SIGTERM', stop);
   });
   console.log('Stopping…');
+  await continuity.stop();
   await sync.close(); // first: it releases long-polling peers, which app.close() would wait for
   await mllp?.close();
   await app.close();

@@ -67,11 +67,14 @@ export function every(everyMs: number, task: () => Promise<void>, onError: (err:
       .catch(onError)
       .finally(() => {
         running = undefined;
-        if (!stopped) timer = setTimeout(tick, everyMs);
+        if (!stopped) {
+          timer = setTimeout(tick, everyMs);
+          timer.unref();
+        }
       });
   };
   timer = setTimeout(tick, firstDelayMs);
-  timer.unref?.();
+  timer.unref();
   return {
     stop: async () => {
       stopped = true;
