@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseSearchRequest } from '@chartroom/core';
-import { STORE_KINDS, sqliteTestStore } from './helpers/stores.js';
+import { STORE_KINDS } from './helpers/stores.js';
 import type { TestStore } from './helpers/stores.js';
 import { loadDemo } from '../src/demo/load-demo.js';
 import { exportPractice, restoreExport } from '../src/continuity/practice-export.js';
@@ -52,10 +52,19 @@ async function practiceWithHistory(store: Store): Promise<void> {
   await store.repo.update({ resourceType: 'Organization', id: 'reborn', name: 'Second life' });
 }
 
-for (const kind of STORE_KINDS) {
-  test(`export → restore into an empty ${kind.name} node reproduces every resource and revision`, { skip: kind.skip }, async () => {
+const SQLITE = STORE_KINDS.find((k) => k.name === 'sqlite') ?? STORE_KINDS[0];
+const PG = STORE_KINDS.find((k) => k.name === 'postgres') ?? STORE_KINDS[0];
+// sqlite → postgres is moving a node's practice to a hub; postgres → sqlite is restoring a node from the hub's copy.
+const PAIRS = [
+  { from: SQLITE, to: SQLITE },
+  { from: SQLITE, to: PG },
+  { from: PG, to: SQLITE },
+].filter((p): p is { from: NonNullable<typeof SQLITE>; to: NonNullable<typeof SQLITE> } => p.from !== undefined && p.to !== undefined);
+
+for (const { from, to } of PAIRS) {
+  test(`export of a ${from.name} store → restore into an empty ${to.name} node reproduces every resource and revision`, { skip: from.skip || to.skip }, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'chartroom-export-'));
-    const source = await sqliteTestStore();
+    const source = await from.open();
     let target: TestStore | undefined;
     try {
       await practiceWithHistory(source);
@@ -70,7 +79,7 @@ for (const kind of STORE_KINDS) {
       assert.equal(patients.length, 5);
       assert.ok(patients.every((x) => x.resourceType === 'Patient'));
 
-      target = await kind.open();
+      target = await to.open();
       const r = await restoreExport(target, join(dir, 'out'));
       assert.equal(r.revisions, before.revisions.length);
       const after = await dump(target);
