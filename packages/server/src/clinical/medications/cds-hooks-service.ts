@@ -18,8 +18,8 @@ const HOOK_OF: Record<string, 'order-select' | 'order-sign'> = { [CDS_SERVICE_ID
 
 const PREFETCH = {
   patient: 'Patient/{{context.patientId}}',
-  medications: 'MedicationRequest?subject={{context.patientId}}&status=active,on-hold',
-  statements: 'MedicationStatement?subject={{context.patientId}}&status=active,intended,on-hold',
+  medications: 'MedicationRequest?patient={{context.patientId}}&status=active,on-hold',
+  statements: 'MedicationStatement?patient={{context.patientId}}&status=active,intended,on-hold',
   allergies: 'AllergyIntolerance?patient={{context.patientId}}',
 };
 
