@@ -21,6 +21,8 @@ import { startServerProcess } from './server-process.js';
 import type { ServerProcess } from './server-process.js';
 import { discoverWorkload, newObservation, observationQueryParams, observationQueryString } from './workload.js';
 import type { Workload } from './workload.js';
+import { measureClinicalFigures } from './clinical-figures.js';
+import type { ClinicalFigures } from './clinical-figures.js';
 
 /** Resources written per second by one timed bulk write. */
 export interface ImportStats {
@@ -45,6 +47,8 @@ export interface ChartroomSuiteResult {
   rss: { start: number; afterLatency: number; peak: number; end: number };
   /** The raw SQLite floor, measured in rounds alternating with the same figures above (SQLite only). */
   raw: RawSqliteResult | undefined;
+  /** Type-ahead, chart summary and day view, in process (clinical-figures.ts). */
+  clinical: ClinicalFigures;
 }
 
 export interface RawSqliteResult {
@@ -215,6 +219,7 @@ export async function runChartroomSuite(
   let workload: Workload;
   let matches: { name: number; obs: number };
   let inProcess: Awaited<ReturnType<typeof inProcessFigures>>;
+  let clinical: ClinicalFigures;
   let imports: Awaited<ReturnType<typeof importFigures>>;
   let rawRows = 0;
   let floor: RawSqliteFloor | undefined;
@@ -241,6 +246,7 @@ export async function runChartroomSuite(
     workload = await discoverWorkload(store, opts.sampleSize);
     matches = await averageMatches(store, workload);
     inProcess = await inProcessFigures(store, floor, workload, opts, log);
+    clinical = await measureClinicalFigures(store, workload, opts, log);
     log(`  import of fresh batches (${freshBatches.length} × ~${freshBatches[0]?.length ?? 0} resources)${floor ? ', alternating with raw SQLite' : ''}`);
     imports = await importFigures(store, floor, freshBatches);
   } finally {
@@ -276,6 +282,7 @@ export async function runChartroomSuite(
       importBatch: imports.chartroom,
       ...net,
       raw,
+      clinical,
     },
   };
 }

@@ -135,6 +135,26 @@ export function buildReport(sq: ChartroomSuiteResult, raw: RawSqliteResult, mem:
       section: 'Store', figure: 'create, 1 per transaction, p50 / p99 ms', chartroom: lat(sq.inProcess.create) as string, measured: undefined, target: undefined,
       raw: lat(raw.singleInsert), costVsRaw: sq.inProcess.create.p50 / raw.singleInsert.p50, postgres: lat(pgr?.inProcess.create), memory: lat(mem?.create),
     }),
+    row({
+      section: 'Store', figure: `patient type-ahead, mixed (${sq.clinical.queries} queries), p50 / p99 ms`, chartroom: lat(sq.clinical.typeAhead) as string,
+      measured: sq.clinical.typeAhead.p99, target: MAX_MS(10), raw: undefined, costVsRaw: undefined, postgres: lat(pgr?.clinical.typeAhead), memory: undefined,
+    }),
+    row({
+      section: 'Store', figure: 'type-ahead: names only, p50 / p99 ms', chartroom: lat(sq.clinical.typeAheadName) as string, measured: sq.clinical.typeAheadName.p99,
+      target: MAX_MS(10), raw: undefined, costVsRaw: undefined, postgres: lat(pgr?.clinical.typeAheadName), memory: undefined,
+    }),
+    row({
+      section: 'Store', figure: 'type-ahead: phone numbers only, p50 / p99 ms', chartroom: lat(sq.clinical.typeAheadPhone) as string, measured: sq.clinical.typeAheadPhone.p99,
+      target: MAX_MS(10), raw: undefined, costVsRaw: undefined, postgres: lat(pgr?.clinical.typeAheadPhone), memory: undefined,
+    }),
+    row({
+      section: 'Store', figure: 'chart summary, p50 / p99 ms', chartroom: lat(sq.clinical.chartSummary) as string, measured: sq.clinical.chartSummary.p99,
+      target: MAX_MS(20), raw: undefined, costVsRaw: undefined, postgres: lat(pgr?.clinical.chartSummary), memory: undefined,
+    }),
+    row({
+      section: 'Store', figure: `day view, all clinicians (${sq.clinical.appointmentsToday} appts), p50 / p99 ms`, chartroom: lat(sq.clinical.dayView) as string,
+      measured: undefined, target: undefined, raw: undefined, costVsRaw: undefined, postgres: lat(pgr?.clinical.dayView), memory: undefined,
+    }),
   ];
   const writeRatio = raw.importBatch.perSec / sq.importBatch.perSec;
   const readRatio = sq.inProcess.read.p50 / raw.read.p50;
