@@ -18,6 +18,7 @@ import { AuditLog } from '../src/security/audit-log.js';
 import { ephemeralSigner } from '../src/security/audit-signing.js';
 import { BreakGlassService } from '../src/security/break-glass.js';
 import { auditDb } from '../src/security/audit-tables.js';
+import { auditEventOfRecord } from '../src/security/audit-event.js';
 import { authorizeResource, routeAccess } from '../src/http/authorize.js';
 import { STEP_UP_CODE } from '../src/fhir/access-control.js';
 import { fhirTestApp } from './helpers/fhir-app.js';
@@ -223,7 +224,7 @@ describe('authorisation and audit over HTTP', () => {
     const rows = await auditDb(store.dialect.db).selectFrom('audit_events').selectAll().where('user_id', '=', 'nurse-user').orderBy('seq').execute();
     const search = rows.find((r) => r.action === 'search' && r.content.includes('Observation?subject=Patient'));
     assert.ok(search, 'search audited');
-    assert.match(search.content, /"Patient\/p1"/, 'with the patients it returned');
+    assert.deepEqual(auditEventOfRecord(search.content, 'node-a', Number(search.seq)).entity?.filter((e) => e.role?.code === '1').map((e) => e.what?.reference), ['Patient/p1'], 'with the patients it returned');
     assert.ok(rows.some((r) => r.action === 'read' && r.resource === 'Patient/p2'));
     assert.ok(rows.some((r) => r.action === 'create' && r.resource === `Observation/${String(c.body.id)}`));
     assert.ok(rows.every((r) => r.address === '127.0.0.1'), 'network address');

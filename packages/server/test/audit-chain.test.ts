@@ -14,6 +14,7 @@ import { verifyAuditTrail } from '../src/security/audit-verify.js';
 import { auditDb } from '../src/security/audit-tables.js';
 import { chainHash } from '../src/security/audit-chain.js';
 import { auditReport } from '../src/security/audit-report.js';
+import { auditEventOfRecord } from '../src/security/audit-event.js';
 import { STORE_KINDS } from './helpers/stores.js';
 import type { TestStore } from './helpers/stores.js';
 import type { Principal, UserId } from '@chartroom/core';
@@ -64,7 +65,7 @@ for (const kind of STORE_KINDS) {
       assert.deepEqual(rows.map((r) => Number(r.seq)), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
       assert.equal(rows[0]?.prev_hash, '0'.repeat(64));
       for (let i = 1; i < rows.length; i++) assert.equal(rows[i]?.prev_hash, rows[i - 1]?.hash);
-      const ev = JSON.parse(rows[0]?.content ?? '{}') as AuditEvent;
+      const ev: AuditEvent = auditEventOfRecord(rows[0]?.content ?? '{}', 'node-a', 1);
       assert.equal(ev.resourceType, 'AuditEvent');
       assert.equal(ev.id, 'node-a-1');
       assert.equal(ev.action, 'R');
@@ -95,7 +96,7 @@ for (const kind of STORE_KINDS) {
       await recordSome(6);
       await log.signHead();
       const row = await db().selectFrom('audit_events').select('content').where('seq', '=', 3).executeTakeFirstOrThrow();
-      await db().updateTable('audit_events').set({ content: row.content.replace('"outcome":"0"', '"outcome":"4"') }).where('seq', '=', 3).execute();
+      await db().updateTable('audit_events').set({ content: row.content.replace('"outcome":"success"', '"outcome":"denied"') }).where('seq', '=', 3).execute();
       const r = await verifyAuditTrail(store.dialect.db, trusted());
       assert.equal(r.ok, false);
       assert.ok(r.problems.some((p) => p.seq === 3 && p.problem === 'edited'), JSON.stringify(r.problems));
@@ -140,7 +141,7 @@ for (const kind of STORE_KINDS) {
       const rows = await db().selectFrom('audit_events').selectAll().orderBy('seq').execute();
       let prev = rows[1]?.hash ?? '';
       for (const r of rows.slice(2)) {
-        const content = r.content.replace('"action":"E"', '"action":"R"').replace('"outcome":"0"', '"outcome":"0","note":"rewritten"');
+        const content = r.content.replace('"action":"search"', '"action":"read"').replace('"outcome":"success"', '"outcome":"success","note":"rewritten"');
         const hash = chainHash(prev, content);
         await db().updateTable('audit_events').set({ content, prev_hash: prev, hash }).where('seq', '=', r.seq).execute();
         prev = hash;

@@ -100,6 +100,12 @@ class AccessGuard {
     if (d.breakGlass) this.breakGlass = true;
   }
 
+  /** Like {@link requireResource} for stored JSON, parsing it only when it carries security labels. */
+  requireVersion(action: Action, v: StoredVersion): void {
+    this.requireType(action, v.type);
+    if (v.json.includes('"security"')) this.requireResource(action, JSON.parse(v.json) as Resource);
+  }
+
   /** True when the principal may see this version; labelled resources are parsed, others decided by type. */
   visible(v: StoredVersion): boolean {
     if (!this.typeDecision('read', v.type).allowed) return false;
@@ -140,14 +146,14 @@ function guardedRepository(repo: FhirRepository, guard: AccessGuard): FhirReposi
     read: async (type: string, id: string): Promise<StoredVersion> => {
       guard.requireType('read', type);
       const v = await repo.read(type, id);
-      guard.requireResource('read', JSON.parse(v.json) as Resource);
+      guard.requireVersion('read', v);
       guard.shown(v);
       return v;
     },
     vread: async (type: string, id: string, rev: string): Promise<StoredVersion> => {
       guard.requireType('read', type);
       const v = await repo.vread(type, id, rev);
-      guard.requireResource('read', JSON.parse(v.json) as Resource);
+      guard.requireVersion('read', v);
       guard.shown(v);
       return v;
     },

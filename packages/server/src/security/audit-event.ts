@@ -5,7 +5,7 @@
  */
 import type { AuditEvent, AuditEventAgent, AuditEventEntity, Coding } from '@medplum/fhirtypes';
 import type { Principal } from '@chartroom/core';
-import { CHARTROOM_SECURITY_SYSTEM } from '@chartroom/core';
+import { CHARTROOM_SECURITY_SYSTEM, canonicalJson } from '@chartroom/core';
 
 /** The actions the audit trail records (ONC 170.315(d)(2), (d)(10)). */
 export const AUDIT_ACTIONS = [
@@ -201,4 +201,37 @@ export function toAuditEvent(e: StagedAudit, nodeId: string, seq: number): Audit
 /** Where audit events go: `record` only stages (cheap, synchronous); the log writes in batches. */
 export interface AuditRecorder {
   record(input: AuditInput): void;
+}
+
+/**
+ * The stored, hashed form of an event: the staged fields plus its id (`node-seq`), compact
+ * so that hashing and writing stay cheap; {@link auditEventOfRecord} renders the FHIR
+ * AuditEvent from it, deterministically.
+ */
+export function auditRecordJson(e: StagedAudit, nodeId: string, seq: number): string {
+  return canonicalJson({ id: `${nodeId}-${seq}`, ...e });
+}
+
+/** The FHIR AuditEvent of a stored record (see {@link auditRecordJson}). */
+export function auditEventOfRecord(content: string, nodeId: string, seq: number): AuditEvent {
+  const r = JSON.parse(content) as Partial<StagedAudit>;
+  const staged: StagedAudit = {
+    action: r.action ?? 'read',
+    outcome: r.outcome ?? 'success',
+    time: r.time ?? 0,
+    userId: r.userId,
+    username: r.username,
+    role: r.role,
+    practitionerId: r.practitionerId,
+    kind: r.kind ?? 'system',
+    credentialId: r.credentialId,
+    patientIds: r.patientIds ?? [],
+    resources: r.resources ?? [],
+    query: r.query,
+    description: r.description,
+    purposeOfUse: r.purposeOfUse ?? 'TREAT',
+    severity: r.severity ?? 'normal',
+    address: r.address,
+  };
+  return toAuditEvent(staged, nodeId, seq);
 }

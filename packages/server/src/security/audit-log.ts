@@ -4,14 +4,14 @@
  * batch one transaction that extends the node's hash chain; the chain head is signed at
  * intervals and on close. Nothing here updates or deletes an event.
  */
-import { canonicalJson } from '@chartroom/core';
+import { CompiledQuery } from 'kysely';
 import type { Kysely } from 'kysely';
 import type { Clock } from '../store/clock.js';
 import { systemClock } from '../store/clock.js';
 import type { ChartDatabase } from '../store/schema.js';
 import type { TransactionRunner } from '../store/transaction-runner.js';
 import { GENESIS_HASH, chainHash } from './audit-chain.js';
-import { stageAudit, toAuditEvent } from './audit-event.js';
+import { auditRecordJson, stageAudit } from './audit-event.js';
 import type { AuditInput, AuditRecorder, StagedAudit } from './audit-event.js';
 import type { AuditSigner } from './audit-signing.js';
 import { auditDb } from './audit-tables.js';
@@ -37,6 +37,9 @@ export interface AuditLogOptions {
   /** Told when a batch could not be written (it stays staged and is retried). */
   onError?: (err: unknown) => void;
 }
+
+/** Columns of an audit event row, in the order of the compiled insert. */
+const EVENT_COLUMNS = ['node_id', 'seq', 'recorded_at', 'action', 'outcome', 'severity', 'user_id', 'username', 'role', 'address', 'purpose', 'resource', 'content', 'prev_hash', 'hash'] as const satisfies readonly (keyof AuditEventsTable)[];
 
 /** The audit trail of one node. Open with {@link AuditLog.open}; close to flush and sign. */
 export class AuditLog implements AuditRecorder {
@@ -130,7 +133,7 @@ export class AuditLog implements AuditRecorder {
     const patients: AuditEventPatientsTable[] = [];
     for (const e of batch) {
       seq++;
-      const content = canonicalJson(toAuditEvent(e, nodeId, seq));
+      const content = auditRecordJson(e, nodeId, seq);
       const hash = chainHash(prev, content);
       rows.push({
         node_id: nodeId,
@@ -152,12 +155,13 @@ export class AuditLog implements AuditRecorder {
       for (const p of e.patientIds) patients.push({ patient_id: p, recorded_at: e.time, node_id: nodeId, seq });
       prev = hash;
     }
-    const perStatement = (n: number): number => Math.max(1, Math.floor((this.opts.maxParameters ?? 30_000) / n));
     try {
       await this.opts.writes.run(async (tx) => {
-        const db = auditDb(tx);
-        for (let i = 0; i < rows.length; i += perStatement(15)) await db.insertInto('audit_events').values(rows.slice(i, i + perStatement(15))).execute();
-        for (let i = 0; i < patients.length; i += perStatement(4)) await db.insertInto('audit_event_patients').values(patients.slice(i, i + perStatement(4))).execute();
+        // One precompiled single-row statement per row: building big multi-row inserts in
+        // Kysely costs far more than running small prepared statements on SQLite.
+        const { event, patient } = this.statements();
+        for (const r of rows) await tx.executeQuery(CompiledQuery.raw(event, EVENT_COLUMNS.map((c) => r[c])));
+        for (const p of patients) await tx.executeQuery(CompiledQuery.raw(patient, [p.patient_id, p.recorded_at, p.node_id, p.seq]));
       });
     } catch (err) {
       // Nothing was written: put the batch back in front, in order, for the next attempt.
@@ -169,6 +173,21 @@ export class AuditLog implements AuditRecorder {
     this.headHash = prev;
     const now = this.clock.now();
     if (seq - this.signedSeq >= (this.opts.signEvery ?? 1000) || now - this.signedAt >= (this.opts.signIntervalMs ?? 60_000)) await this.writeSignedHead();
+  }
+
+  private compiled: { event: string; patient: string } | undefined;
+
+  /** The insert statements' SQL in this dialect, compiled once. */
+  private statements(): { event: string; patient: string } {
+    if (!this.compiled) {
+      const db = auditDb(this.opts.db);
+      const blank = Object.fromEntries(EVENT_COLUMNS.map((c) => [c, ''])) as unknown as AuditEventsTable;
+      this.compiled = {
+        event: db.insertInto('audit_events').values(blank).compile().sql,
+        patient: db.insertInto('audit_event_patients').values({ patient_id: '', recorded_at: 0, node_id: '', seq: 0 }).compile().sql,
+      };
+    }
+    return this.compiled;
   }
 
   /** Signs the current head (if it moved since the last signature); also called at every sync. */

@@ -20,7 +20,7 @@ export interface AuditEventsTable {
   purpose: string;
   /** The first resource touched (`Type/id`), for the report. */
   resource: string | null;
-  /** The canonical JSON of the FHIR AuditEvent: what the hash covers. */
+  /** The event's canonical JSON record (audit-event.ts `auditRecordJson`; rendered as a FHIR AuditEvent on demand): what the hash covers. */
   content: string;
   /** The hash of the node's previous event ('' × 64 zeros for the first). */
   prev_hash: string;
