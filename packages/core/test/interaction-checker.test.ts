@@ -108,6 +108,9 @@ test('primary-care interactions and ONC non-interruptive pairs', () => {
   expectAlert(check(['lisinopril'], ['hydrochlorothiazide']), 'onc-ni-04', 'info');
   expectAlert(check(['ibuprofen'], ['lisinopril']), 'onc-ni-28', 'info');
   expectAlert(check(['clarithromycin'], ['simvastatin']), 'onc-25', 'contraindicated');
+  expectAlert(check(['naproxen'], ['sertraline']), 'pc-ssri-nsaid', 'moderate');
+  expectAlert(check(['omeprazole'], ['clopidogrel']), 'pc-clopidogrel-omeprazole', 'major');
+  expectAlert(check(['spironolactone'], ['lisinopril']), 'pc-potassium-sparing-raas', 'moderate');
 });
 
 test('drug-allergy: same ingredient, same class, cross-sensitivity; the sulfonamide myth is not encoded', () => {

@@ -75,11 +75,11 @@ for (const kind of STORE_KINDS) {
       assert.equal(r.body.kbVersion, kb.version);
     });
 
-    await tt.test('a draft is checked against the chart: lithium + NSAID, ACE inhibitor + NSAID', async () => {
+    await tt.test('a draft is checked against the chart: lithium + NSAID, ACE inhibitor + NSAID, SSRI + NSAID', async () => {
       const r = await t.request('POST', `/api/patients/${pid}/medication-check`, { body: { medicationRequest: draft(rx('ibuprofen'), 'ibuprofen 400 mg') } });
       assert.equal(r.status, 200, r.text);
       assert.equal(r.body.status, 'complete');
-      assert.deepEqual(ruleIds(r.body).sort(), ['onc-ni-28', 'psy-lithium-nsaid']);
+      assert.deepEqual(ruleIds(r.body).sort(), ['onc-ni-28', 'pc-ssri-nsaid', 'psy-lithium-nsaid']);
       const lithium = (r.body.alerts as Alert[]).find((a) => a.ruleId === 'psy-lithium-nsaid');
       assert.equal(lithium?.severity, 'major');
       assert.match(lithium?.source ?? '', /lithium/i);
