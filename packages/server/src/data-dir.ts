@@ -18,6 +18,8 @@ export interface NodeConfig {
   createdAt: string;
   /** Practice setting: roles that must use a second factor (default admin and clinician; [] turns the requirement off). */
   mfaRequiredRoles?: string[];
+  /** SMART apps allowed to connect (standalone launch, public clients with PKCE). */
+  smartApps?: { clientId: string; name: string; redirectUris: string[] }[];
 }
 
 export interface DataDir {

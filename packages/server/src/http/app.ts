@@ -25,6 +25,8 @@ import { registerContinuityRoutes } from './continuity-routes.js';
 import type { AuthService } from '../security/auth-service.js';
 import { registerAuthentication } from './authenticate.js';
 import { registerAuthRoutes } from './auth-routes.js';
+import { registerSmartRoutes } from './smart-routes.js';
+import type { SmartClient } from '../security/smart-launch.js';
 import { registerAuthorization } from './authorize.js';
 import { registerAuditRoutes } from './audit-routes.js';
 import { withAccessControl } from '../fhir/access-control.js';
@@ -52,6 +54,8 @@ export interface AppConfig {
   bulkExport?: BulkExportOptions;
   /** Accounts and sessions; absent, no credential can be checked and every protected request gets 401. */
   auth?: AuthService;
+  /** SMART apps the practice registered (standalone launch with PKCE). */
+  smartApps?: SmartClient[];
   /** The node's audit trail (security/audit-log.ts); absent, nothing is audited (tests of other areas). */
   audit?: AuditLog;
   /** Break-the-glass grants (security/break-glass.ts). */
@@ -188,6 +192,7 @@ export async function buildApp(config: AppConfig): Promise<FastifyInstance> {
   app.route({ method: ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD'], url: `${FHIR_BASE}/*`, handler: fhir });
 
   if (config.auth) registerAuthRoutes(app, { auth: config.auth });
+  if (config.auth) registerSmartRoutes(app, { auth: config.auth, clients: config.smartApps ?? [], fhirBase: FHIR_BASE });
   if (config.audit) registerAuditRoutes(app, { audit: config.audit, breakGlass: config.breakGlass });
   if (config.sync) {
     registerSyncRoutes(app, { sync: config.sync });

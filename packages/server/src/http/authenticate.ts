@@ -165,9 +165,10 @@ export function registerAuthentication(app: FastifyInstance, opts: Authenticatio
     reply.header('x-content-type-options', 'nosniff');
     reply.header('referrer-policy', 'no-referrer');
     reply.header('x-frame-options', 'DENY');
-    reply.header('content-security-policy', CONTENT_SECURITY_POLICY);
-    if (req.protocol === 'https') reply.header('strict-transport-security', 'max-age=31536000; includeSubDomains');
+    // The SMART consent page widens form-action to the app's redirect origin; everything else gets the one policy.
     const path = pathOf(req);
+    if (!(path.startsWith('/oauth/') && reply.hasHeader('content-security-policy'))) reply.header('content-security-policy', CONTENT_SECURITY_POLICY);
+    if (req.protocol === 'https') reply.header('strict-transport-security', 'max-age=31536000; includeSubDomains');
     if (path.startsWith('/api/') || path === opts.fhirBase || path.startsWith(`${opts.fhirBase}/`)) reply.header('cache-control', 'no-store');
     return payload;
   });
