@@ -260,9 +260,9 @@ export class ReplicationStore {
     });
   }
 
-  /** How many of `docs` would delete or rewrite a live resource of this node. */
-  async countDestructive(docs: readonly SyncDoc[]): Promise<number> {
-    let n = 0;
+  /** The resources (`type/id`) of `docs` that are live on this node, so that applying would rewrite or delete them. */
+  async destructiveKeys(docs: readonly SyncDoc[]): Promise<string[]> {
+    const keys: string[] = [];
     for (const [type, list] of groupByType(docs)) {
       for (const part of chunk(list, IN_CHUNK)) {
         const rows = await this.db
@@ -272,10 +272,10 @@ export class ReplicationStore {
           .where('id', 'in', part.map((d) => d.id))
           .where('deleted', '=', 0)
           .execute();
-        n += rows.length;
+        for (const r of rows) keys.push(`${type}/${r.id}`);
       }
     }
-    return n;
+    return keys;
   }
 
   /** Live (non-deleted) resources on this node. */

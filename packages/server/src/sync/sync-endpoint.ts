@@ -36,8 +36,8 @@ export class SyncEndpoint {
   readonly quarantine: Quarantine;
   private readonly policy: QuarantinePolicy;
   private readonly now: () => number;
-  /** Destructive writes counted per peer session, and the live resource count at the session's start. */
-  private readonly sessions = new Map<string, { destructive: number; base: number }>();
+  /** Resources deleted or rewritten per peer session (each counted once), and the live resource count at the session's start. */
+  private readonly sessions = new Map<string, { touched: Set<string>; base: number }>();
   /** Activity of peers that call this node. */
   readonly activity = new Map<string, InboundPeerActivity>();
 
@@ -105,18 +105,18 @@ export class SyncEndpoint {
         const key = `${caller.nodeId}:${req.session}`;
         let session = this.sessions.get(key);
         if (!session) {
-          session = { destructive: 0, base: await this.repl.liveResourceCount() };
+          session = { touched: new Set(), base: await this.repl.liveResourceCount() };
           this.sessions.set(key, session);
           if (this.sessions.size > 1000) this.sessions.delete(this.sessions.keys().next().value as string);
         }
-        const destructive = await this.repl.countDestructive(req.docs);
+        const destructive = (await this.repl.destructiveKeys(req.docs)).filter((k) => !session.touched.has(k));
         const limit = Math.max(this.policy.floor, Math.ceil(this.policy.share * session.base));
-        if (destructive > 0 && session.destructive + destructive > limit) {
-          const id = await this.quarantine.hold(caller.nodeId, req.session, req.docs, destructive, session.base);
+        if (destructive.length > 0 && session.touched.size + destructive.length > limit) {
+          const id = await this.quarantine.hold(caller.nodeId, req.session, req.docs, destructive.length, session.base);
           return { type: RESPONSE_TYPE.put, v: req.v, stored: 0, quarantined: id };
         }
         const { stored } = await this.repl.putRevisions(req.docs);
-        session.destructive += destructive;
+        for (const k of destructive) session.touched.add(k);
         return { type: RESPONSE_TYPE.put, v: req.v, stored, quarantined: null };
       }
       case 'get-checkpoint':
