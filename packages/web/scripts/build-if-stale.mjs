@@ -16,7 +16,7 @@ function newest(path) {
   return max;
 }
 
-const sources = ['src', 'index.html', 'vite.config.ts', 'package.json'].map((p) => join(web, p)).filter((p) => existsSync(p));
+const sources = ['src', 'public', 'index.html', 'vite.config.ts', 'package.json'].map((p) => join(web, p)).filter((p) => existsSync(p));
 const stale = !existsSync(built) || Math.max(...sources.map(newest)) > statSync(built).mtimeMs;
 if (!stale) process.exit(0);
 console.log(existsSync(built) ? 'Web app sources changed: rebuilding packages/web/dist…' : 'Building the web app (packages/web/dist)…');

@@ -1,6 +1,7 @@
 /** The app: session gate, then the shell with the screen for the current path. */
 import { Center, Loader, Alert, Button } from '@mantine/core';
 import { useEffect } from 'react';
+import { AccountSetupPage } from './login/account-setup-page';
 import { LoginPage } from './login/login-page';
 import { useSession } from './login/session.resource';
 import { AdminPage } from './admin/admin-page';
@@ -53,9 +54,15 @@ export function App() {
     case 'signed-out':
       return <LoginPage reason={s.reason} />;
     case 'signed-in':
+      if (s.restriction) return <AccountSetupPage restriction={s.restriction} />;
+      return (
+        <Shell user={s.user} open={false} locked={s.locked}>
+          <Screen path={path} />
+        </Shell>
+      );
     case 'open':
       return (
-        <Shell user={s.user} open={s.kind === 'open'} locked={s.locked}>
+        <Shell user={s.user} open locked={false}>
           <Screen path={path} />
         </Shell>
       );

@@ -10,7 +10,7 @@ import { SessionProvider } from './login/session-provider';
 
 const theme = createTheme({
   primaryColor: 'teal',
-  primaryShade: 8,
+  primaryShade: 9,
   fontFamily: 'system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif',
   defaultRadius: 'md',
 });

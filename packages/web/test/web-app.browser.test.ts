@@ -9,10 +9,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { BROWSER_SKIP, describeViolations, launchChromium, screenshotDir, seriousAxeViolations } from './helpers/browser.js';
 import { startChartroomNode } from './helpers/chartroom-node.js';
 import type { ChartroomNode } from './helpers/chartroom-node.js';
+import { setUpDemoAccounts, TEST_ADMIN } from './helpers/demo-accounts.js';
+import type { DemoAccounts } from './helpers/demo-accounts.js';
 
 // A 1×1 PNG (a red pixel), for the upload.
 const PNG_1PX = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==', 'base64');
@@ -22,7 +24,7 @@ function missingRoute(text: string): boolean {
   return /No route for|not available on this server yet/.test(text);
 }
 
-test('web app in headless Chromium against a demo node', { skip: BROWSER_SKIP, timeout: 240_000 }, async (t) => {
+test('web app in headless Chromium against a demo node', { skip: BROWSER_SKIP, timeout: 420_000 }, async (t) => {
   let node: ChartroomNode | undefined;
   let browser: Browser | undefined;
   const shots = screenshotDir();
@@ -30,61 +32,88 @@ test('web app in headless Chromium against a demo node', { skip: BROWSER_SKIP, t
   const pageErrors: string[] = [];
   const foreignRequests: string[] = [];
   try {
-    node = await startChartroomNode(12);
+    let accounts: DemoAccounts | undefined;
+    node = await startChartroomNode(12, async (data) => {
+      accounts = await setUpDemoAccounts(data);
+    });
+    const url = node.url;
     browser = await launchChromium();
-    const context = await browser.newContext({ viewport: { width: 1366, height: 900 } });
-    const page: Page = await context.newPage();
-    const origin = new URL(node.url).origin;
-    page.on('console', (m) => {
-      if (/Content Security Policy/i.test(m.text())) cspErrors.push(m.text());
-    });
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    page.on('request', (r) => {
-      const u = r.url();
-      if (!u.startsWith(origin) && !u.startsWith('data:') && !u.startsWith('blob:')) foreignRequests.push(u);
-    });
-    const shot = (name: string) => page.screenshot({ path: join(shots, `${name}.png`) });
-    const axe = async (screen: string) => {
-      const v = await seriousAxeViolations(page);
+    const contexts: BrowserContext[] = [];
+    const newPage = async (): Promise<Page> => {
+      const context = await browser!.newContext({ viewport: { width: 1366, height: 900 } });
+      contexts.push(context);
+      const p = await context.newPage();
+      p.setDefaultTimeout(15_000);
+      const origin = new URL(url).origin;
+      p.on('console', (m) => {
+        if (/Content Security Policy/i.test(m.text())) cspErrors.push(m.text());
+      });
+      p.on('pageerror', (e) => pageErrors.push(e.message));
+      p.on('request', (r) => {
+        const u = r.url();
+        if (!u.startsWith(origin) && !u.startsWith('data:') && !u.startsWith('blob:')) foreignRequests.push(u);
+      });
+      return p;
+    };
+    const shotOf = (p: Page) => (name: string) => p.screenshot({ path: join(shots, `${name}.png`) });
+    const axeOf = (p: Page) => async (screen: string) => {
+      const v = await seriousAxeViolations(p);
       assert.equal(v.length, 0, `serious/critical accessibility violations on ${screen}:\n${describeViolations(v)}`);
     };
-
-    await t.test('opens to the login page, or says plainly that the node has no accounts', async () => {
-      const res = await page.goto(node!.url);
+    /** Signs in through the login screen (password, then the second factor when asked); open mode needs nothing. */
+    const signIn = async (p: Page, username: string, onLoginScreen?: () => Promise<void>) => {
+      const res = await p.goto(url);
       assert.equal(res?.status(), 200);
-      assert.match(res?.headers()['content-security-policy'] ?? '', /script-src 'self'/);
-      assert.match(await page.title(), /Chartroom — Riverside Family & Psychiatry/);
-      const login = page.getByRole('button', { name: 'Sign in' });
-      const open = page.getByText('No user accounts on this node');
-      await login.or(open).first().waitFor();
-      if (await login.isVisible()) {
+      const login = p.getByRole('button', { name: 'Sign in' });
+      await login.or(p.getByText('No user accounts on this node')).first().waitFor();
+      if (!(await login.isVisible())) return false;
+      assert.ok(accounts, 'the node has sign-in but the demo accounts module was not found');
+      await onLoginScreen?.();
+      await p.getByLabel('Username').fill(username);
+      await p.locator('input[autocomplete="current-password"]').fill(accounts.passwords.get(username) ?? '');
+      await login.click();
+      const code = p.getByLabel('Code from your authenticator app');
+      const shell = p.getByRole('navigation', { name: 'Main' });
+      await code.or(shell).first().waitFor();
+      if (await code.isVisible()) {
+        await code.fill(await accounts.totp(username));
+        await p.getByRole('button', { name: 'Verify code' }).click();
+      }
+      await shell.waitFor();
+      return true;
+    };
+    let page: Page = await newPage();
+    let shot = shotOf(page);
+    let axe = axeOf(page);
+
+    await t.test('front desk signs in (or the node says plainly it has no accounts) and checks a patient in from Today', async () => {
+      const withAccounts = await signIn(page, 'frontdesk', async () => {
+        assert.match(await page.title(), /Chartroom — Riverside Family & Psychiatry/);
         await shot('login');
         await axe('login');
-        const user = process.env.CHARTROOM_TEST_USER;
-        const password = process.env.CHARTROOM_TEST_PASSWORD;
-        assert.ok(user && password, 'the node has sign-in: set CHARTROOM_TEST_USER and CHARTROOM_TEST_PASSWORD for a demo clinician');
-        await page.getByLabel('Username').fill(user);
-        await page.getByLabel('Password').fill(password);
-        await login.click();
-      } else t.diagnostic('this node has no session API yet: the app runs in its labelled "no accounts" mode');
+      });
+      if (!withAccounts) t.diagnostic('this node has no session API: the app runs in its labelled "no accounts" mode');
       await page.getByRole('heading', { name: 'Today' }).waitFor();
-    });
-
-    await t.test('Today: the practice schedule in columns; a patient is checked in with one click', async () => {
       await page.locator('section[aria-label^="Schedule of"]').first().waitFor();
       const columns = await page.locator('section[aria-label^="Schedule of"]').count();
       assert.ok(columns >= 2, `expected a column per clinician, got ${columns}`);
-      await shot('today');
-      await axe('Today');
       const button = page.getByRole('button', { name: /^(Arrived|Check in): / }).first();
       const label = (await button.getAttribute('aria-label')) ?? '';
       const patient = label.replace(/^[^:]+: /, '');
-      const card = page.locator('.appt-card', { has: page.getByRole('button', { name: label, exact: true }) }).first();
-      const before = await card.locator('.mantine-Badge-root').first().innerText();
       await button.click();
       const after = page.locator('.appt-card', { hasText: patient }).locator('.mantine-Badge-root', { hasText: /^(arrived|checked in)$/i });
       await after.first().waitFor();
-      t.diagnostic(`${patient}: ${before} → ${await after.first().innerText()}`);
+      t.diagnostic(`${patient}: now ${await after.first().innerText()}`);
+      await shot('today');
+      await axe('Today');
+    });
+
+    await t.test('clinician signs in with the second factor', async () => {
+      page = await newPage();
+      shot = shotOf(page);
+      axe = axeOf(page);
+      await signIn(page, 'dr.okafor');
+      await page.getByRole('heading', { name: 'Today' }).waitFor();
     });
 
     let chartOpenMs = NaN;
@@ -156,7 +185,8 @@ test('web app in headless Chromium against a demo node', { skip: BROWSER_SKIP, t
       await page.getByRole('tab', { name: 'Medications' }).click();
       await page.getByRole('button', { name: 'Prescribe' }).click();
       const dialog = page.getByRole('dialog');
-      await dialog.getByLabel('Drug').fill('clarithromycin');
+      // José Muñoz has a high-risk penicillin allergy: amoxicillin is contraindicated.
+      await dialog.getByLabel('Drug').fill('amoxicillin');
       const found = dialog.getByRole('option').first();
       const failed = dialog.getByRole('alert').filter({ hasText: 'Drug search failed' });
       await found.or(failed).first().waitFor();
@@ -176,7 +206,7 @@ test('web app in headless Chromium against a demo node', { skip: BROWSER_SKIP, t
       const reason = dialog.getByLabel('Reason to override (required to prescribe)');
       if ((await reason.count()) > 0) {
         assert.ok(await dialog.getByRole('button', { name: 'Override and prescribe' }).isDisabled(), 'no override without a reason');
-        await reason.first().fill('Benefit outweighs risk; lithium level in 5 days');
+        await reason.first().fill('Allergy history doubtful; tolerated amoxicillin in 2024, observed dose');
         await dialog.getByRole('button', { name: 'Override and prescribe' }).click();
         await page.getByText('Prescription saved.').waitFor();
       } else {
@@ -203,17 +233,16 @@ test('web app in headless Chromium against a demo node', { skip: BROWSER_SKIP, t
     await t.test('status bar on every screen; never claims to be in sync when it cannot know', async () => {
       const bar = page.getByRole('status', { name: 'Sync status' });
       const text = await bar.innerText();
-      const res = await page.request.get(`${node!.url}/api/sync/status`);
+      const res = await page.request.get(`${url}/api/sync/status`);
       if (!res.ok()) assert.match(text, /Sync status unavailable/);
       else t.diagnostic(`sync status: ${text}`);
       assert.ok(!/in sync/.test(text) || res.ok(), `status bar claims sync without a status: ${text}`);
     });
 
-    await t.test('results inbox, reconciliation and admin screens render (data or a clear empty/error state)', async () => {
+    await t.test('results inbox and reconciliation screens render (data or a clear empty/error state)', async () => {
       for (const [nav, name] of [
         ['Results inbox', 'results-inbox'],
         ['Reconciliation', 'reconciliation'],
-        ['Admin', 'admin'],
       ] as const) {
         await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: nav }).click();
         await page.getByRole('heading', { level: 1 }).first().waitFor();
@@ -221,6 +250,34 @@ test('web app in headless Chromium against a demo node', { skip: BROWSER_SKIP, t
         await shot(name);
         await axe(nav);
       }
+    });
+
+    await t.test('idle lock keeps the page; the password unlocks it', async () => {
+      const before = page.url();
+      await page.getByRole('button', { name: /^User menu/ }).click();
+      const lockItem = page.getByRole('menuitem', { name: 'Lock screen' });
+      if (!(await lockItem.isVisible())) return t.diagnostic('no accounts on this node: nothing to lock');
+      await lockItem.click();
+      await page.getByRole('dialog', { name: 'Screen locked' }).waitFor();
+      await shot('lock');
+      await page.getByRole('dialog', { name: 'Screen locked' }).locator('input[autocomplete="current-password"]').fill(accounts?.passwords.get('dr.okafor') ?? '');
+      await page.getByRole('button', { name: 'Unlock' }).click();
+      await page.getByRole('dialog', { name: 'Screen locked' }).waitFor({ state: 'detached' });
+      assert.equal(page.url(), before, 'same screen after unlocking');
+    });
+
+    await t.test('admin: users and roles, peers, audit log', async () => {
+      if (!accounts) return t.diagnostic('no accounts on this node: admin screens not exercised');
+      const admin = await newPage();
+      await signIn(admin, TEST_ADMIN.username);
+      await admin.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Admin' }).click();
+      await admin.getByRole('table', { name: 'Users' }).getByText('dr.okafor').waitFor();
+      await shotOf(admin)('admin');
+      await axeOf(admin)('admin');
+      await admin.getByRole('tab', { name: 'Audit log' }).click();
+      await admin.getByRole('table', { name: 'Audit log' }).or(admin.getByText('No audit entries match.')).first().waitFor();
+      await shotOf(admin)('admin-audit');
+      await axeOf(admin)('audit log');
     });
 
     await t.test('the page kept no patient data in storage and loaded nothing from elsewhere', async () => {

@@ -111,8 +111,18 @@ export function sortChart(patientId: string, bundle: Bundle<AnyResource>): Chart
 
 /** Loads a patient's chart. */
 export async function loadChart(patientId: string, signal: AbortSignal): Promise<ChartData> {
-  const b = await apiRequest<Bundle<AnyResource>>(`/fhir/R4/Patient/${encodeURIComponent(patientId)}/$everything?_count=5000`, { signal, what: 'Opening the chart' });
-  return sortChart(patientId, b);
+  const first = await apiRequest<Bundle<AnyResource>>(`/fhir/R4/Patient/${encodeURIComponent(patientId)}/$everything?_count=1000`, { signal, what: 'Opening the chart' });
+  const entry = [...(first.entry ?? [])];
+  // A long chart comes in pages: follow the next links (same origin only).
+  let next = first.link?.find((l) => l.relation === 'next')?.url;
+  for (let pages = 0; next && pages < 50; pages++) {
+    const u = new URL(next, window.location.origin);
+    if (u.origin !== window.location.origin) break;
+    const page = await apiRequest<Bundle<AnyResource>>(u.pathname + u.search, { signal, what: 'Opening the chart' });
+    entry.push(...(page.entry ?? []));
+    next = page.link?.find((l) => l.relation === 'next')?.url;
+  }
+  return sortChart(patientId, { ...first, entry });
 }
 
 export interface ChartAlert {

@@ -29,7 +29,7 @@ export function LabTrend({ series }: { series: LabSeries }) {
         <ResponsiveContainer width="100%" height="100%">
           <LineChart data={points} margin={{ top: 12, right: 24, bottom: 8, left: 0 }}>
             <CartesianGrid strokeDasharray="3 3" stroke="#dde2e7" />
-            <XAxis dataKey="t" type="number" domain={['dataMin', 'dataMax']} scale="time" tickFormatter={(t: number) => new Date(t).getFullYear().toString()} stroke="#4a5561" />
+            <XAxis dataKey="t" type="number" domain={['dataMin', 'dataMax']} scale="time" tickFormatter={(t: number) => new Date(t).toLocaleDateString(undefined, { month: 'short', year: 'numeric' })} minTickGap={24} stroke="#4a5561" />
             <YAxis domain={[Math.floor((min - pad) * 10) / 10, Math.ceil((max + pad) * 10) / 10]} stroke="#4a5561" width={56} />
             {(low !== undefined || high !== undefined) && (
               <ReferenceArea y1={low ?? min - pad} y2={high ?? max + pad} fill="#2f9e44" fillOpacity={0.13} stroke="#2f9e44" strokeOpacity={0.4} ifOverflow="extendDomain" />

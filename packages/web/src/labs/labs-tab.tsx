@@ -43,7 +43,7 @@ export function LabsTab({ chart }: { chart: ChartData }) {
                   </Text>
                 </Table.Td>
                 <Table.Td className={flag ? 'flag-abnormal' : undefined}>{quantityText(s.latest.valueQuantity)}</Table.Td>
-                <Table.Td>{flag ? <Badge color="red">{conceptText(s.latest.interpretation?.[0]) || flag}</Badge> : <Text size="sm" c="dimmed">normal</Text>}</Table.Td>
+                <Table.Td>{flag ? <Badge color="red" style={{ flexShrink: 0, maxWidth: 'none' }}>{conceptText(s.latest.interpretation?.[0]) || flag}</Badge> : <Text size="sm" c="dimmed">normal</Text>}</Table.Td>
                 <Table.Td>{rangeText(s.latest.referenceRange?.[0])}</Table.Td>
                 <Table.Td>{dateText(obsDate(s.latest))}</Table.Td>
                 <Table.Td>

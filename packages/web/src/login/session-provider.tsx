@@ -2,7 +2,7 @@
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import type { ReactNode } from 'react';
 import { apiRequest, setCsrfToken, setUnauthorizedHandler } from '../api/api-client';
-import { fetchSession, postSession, SessionContext } from './session.resource';
+import { fetchSession, postSession, SessionContext, signedIn } from './session.resource';
 import type { SessionApi, SessionState } from './session.resource';
 
 /** Provides {@link SessionApi} to the app. */
@@ -31,7 +31,11 @@ export function SessionProvider({ children }: { children: ReactNode }) {
       recheck,
       async signIn(username, password, code) {
         const body = await postSession(username, password, code);
-        setState({ kind: 'signed-in', user: body.user, mfaEnrolled: body.mfaEnrolled, locked: false });
+        setState(signedIn(body));
+      },
+      update(body) {
+        setCsrfToken(body.csrfToken);
+        setState(signedIn(body));
       },
       async signOut() {
         try {

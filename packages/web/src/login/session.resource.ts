@@ -17,16 +17,21 @@ export interface SessionUser {
   practitionerId?: string;
 }
 
+/** What the account must do before it may work (the server restricts the session until then). */
+export type Restriction = 'password-change-required' | 'mfa-enrolment-required';
+
 export interface SessionBody {
   user: SessionUser;
   csrfToken: string;
   mfaEnrolled: boolean;
+  mustChangePassword?: boolean;
+  restriction?: Restriction;
 }
 
 export type SessionState =
   | { kind: 'checking' }
   | { kind: 'signed-out'; reason?: string }
-  | { kind: 'signed-in'; user: SessionUser; mfaEnrolled: boolean; locked: boolean }
+  | { kind: 'signed-in'; user: SessionUser; mfaEnrolled: boolean; locked: boolean; restriction?: Restriction }
   /** The server has no session API (accounts not delivered yet): everything is open, and the UI says so. */
   | { kind: 'open'; user: SessionUser; locked: false }
   | { kind: 'unreachable'; message: string };
@@ -38,6 +43,8 @@ export interface SessionApi {
   lock(): void;
   unlock(password: string): Promise<void>;
   recheck(): void;
+  /** Takes a fresh session answer (after a password change or MFA enrolment). */
+  update(body: SessionBody): void;
 }
 
 export const SessionContext = createContext<SessionApi | undefined>(undefined);
@@ -59,12 +66,17 @@ export function useUser(): SessionUser {
 /** The stand-in user of a node without accounts. */
 export const OPEN_MODE_USER: SessionUser = { id: 'open', username: 'open', displayName: 'No accounts on this node', role: 'admin' };
 
+/** The state for a session answer. */
+export function signedIn(body: SessionBody): SessionState {
+  return { kind: 'signed-in', user: body.user, mfaEnrolled: body.mfaEnrolled, locked: false, ...(body.restriction ? { restriction: body.restriction } : {}) };
+}
+
 /** Asks the server who is signed in. */
 export async function fetchSession(): Promise<SessionState> {
   try {
     const body = await apiRequest<SessionBody>('/api/session', { quiet401: true, what: 'Checking the session' });
     setCsrfToken(body.csrfToken);
-    return { kind: 'signed-in', user: body.user, mfaEnrolled: body.mfaEnrolled, locked: false };
+    return signedIn(body);
   } catch (err) {
     if (err instanceof ApiError && err.missingRoute) return { kind: 'open', user: OPEN_MODE_USER, locked: false };
     if (err instanceof ApiError && err.status === 401) return { kind: 'signed-out' };

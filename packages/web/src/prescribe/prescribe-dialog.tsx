@@ -15,7 +15,7 @@ import type { Sig } from './sig';
 
 const SEVERITY_COLOR: Record<MedAlert['severity'], string> = { contraindicated: 'red', major: 'orange', moderate: 'yellow', minor: 'blue', info: 'gray' };
 
-type Check = { kind: 'idle' } | { kind: 'checking' } | { kind: 'done'; alerts: MedAlert[] } | { kind: 'unavailable'; message: string };
+type Check = { kind: 'idle' } | { kind: 'checking' } | { kind: 'done'; alerts: MedAlert[]; notChecked: string[] } | { kind: 'unavailable'; message: string };
 
 function AlertCard({ a, reason, setReason }: { a: MedAlert; reason: string; setReason: (r: string) => void }) {
   return (
@@ -106,7 +106,7 @@ export function PrescribeDialog({ chart, onClose, onDone }: { chart: ChartData; 
     setCheck({ kind: 'checking' });
     const t = window.setTimeout(() => {
       checkMedication(patientId, draft, ctl.signal).then(
-        (alerts) => setCheck({ kind: 'done', alerts }),
+        (r) => setCheck({ kind: 'done', alerts: r.alerts, notChecked: r.notChecked }),
         (err: Error) => err.name !== 'AbortError' && setCheck({ kind: 'unavailable', message: err.message }),
       );
     }, 250);
@@ -194,6 +194,11 @@ export function PrescribeDialog({ chart, onClose, onDone }: { chart: ChartData; 
           <Alert color="red" variant="filled" title="Interaction and allergy checking is UNAVAILABLE" role="alert" data-testid="check-unavailable">
             <Text size="sm">No automatic check was done for this prescription ({check.message}). Check interactions and allergies yourself before prescribing.</Text>
             <Checkbox mt="xs" color="white" styles={{ label: { color: 'white' } }} label="I have checked interactions and allergies myself" checked={uncheckedOk} onChange={(e) => setUncheckedOk(e.currentTarget.checked)} />
+          </Alert>
+        )}
+        {check.kind === 'done' && check.notChecked.length > 0 && (
+          <Alert color="orange" variant="filled" title="Partly checked: some items could NOT be checked" role="alert">
+            {check.notChecked.join('; ')}
           </Alert>
         )}
         {check.kind === 'done' && alerts.length === 0 && (

@@ -24,7 +24,8 @@ export function readDrugs(body: unknown): Drug[] {
       const coding = (x.code as { coding?: { code?: string; display?: string }[] } | undefined)?.coding?.[0];
       const code = [x.rxcui, x.rxnorm, typeof x.code === 'string' ? x.code : undefined, coding?.code, x.id].find((v) => typeof v === 'string') as string | undefined;
       const name = [x.name, x.display, x.text, coding?.display, x.term].find((v) => typeof v === 'string') as string | undefined;
-      const detail = [x.strength, x.form, x.doseForm, x.ingredient].filter((v) => typeof v === 'string').join(' · ');
+      const classes = Array.isArray(x.classes) ? (x.classes as { name?: string }[]).map((c) => c.name).filter((n): n is string => !!n) : [];
+      const detail = [x.strength, x.form, x.doseForm, x.ingredient, ...classes].filter((v) => typeof v === 'string').join(' · ');
       return code && name ? { code, name, detail: detail || undefined } : undefined;
     })
     .filter((d): d is Drug => !!d);
@@ -32,7 +33,10 @@ export function readDrugs(body: unknown): Drug[] {
 
 /** Searches drugs by name. */
 export async function searchDrugs(q: string, signal: AbortSignal): Promise<Drug[]> {
-  return readDrugs(await apiRequest<unknown>(`/api/drugs?q=${encodeURIComponent(q)}`, { signal, what: 'Searching drugs' }));
+  const body = await apiRequest<unknown>(`/api/drugs?q=${encodeURIComponent(q)}`, { signal, what: 'Searching drugs' });
+  const unavailable = (body as { unavailable?: unknown } | undefined)?.unavailable;
+  if (typeof unavailable === 'string') throw new Error(`Drug list unavailable: ${unavailable}`);
+  return readDrugs(body);
 }
 
 export type AlertSeverity = 'contraindicated' | 'major' | 'moderate' | 'minor' | 'info';
@@ -74,7 +78,8 @@ export function readAlerts(body: unknown): MedAlert[] | undefined {
   return list.map((a, i) => {
     const x = (a ?? {}) as Record<string, unknown>;
     const severity = severityOf(x.severity ?? x.indicator ?? x.level);
-    const needs = typeof x.requiresOverride === 'boolean' ? x.requiresOverride : typeof x.overrideRequired === 'boolean' ? x.overrideRequired : severity === 'contraindicated';
+    const flag = [x.overrideReasonRequired, x.requiresOverride, x.overrideRequired].find((v) => typeof v === 'boolean') as boolean | undefined;
+    const needs = flag ?? severity === 'contraindicated';
     return {
       ruleId: String(x.ruleId ?? x.id ?? x.uuid ?? `alert-${i}`),
       kind: String(x.kind ?? x.type ?? x.category ?? 'alert'),
@@ -87,14 +92,21 @@ export function readAlerts(body: unknown): MedAlert[] | undefined {
   });
 }
 
-/** Runs the interaction and allergy check on a draft prescription. */
-export async function checkMedication(patientId: string, draft: MedicationRequest, signal: AbortSignal): Promise<MedAlert[]> {
-  const body = await apiRequest<unknown>(`/api/patients/${encodeURIComponent(patientId)}/medication-check`, { method: 'POST', body: draft, signal, what: 'Checking interactions and allergies' });
-  const alerts = readAlerts(body);
-  if (!alerts) throw new Error('The check answered without a list of alerts');
+export interface CheckResult {
+  alerts: MedAlert[];
+  /** Items that could not be checked ("not checked: …"), when the check was partial. */
+  notChecked: string[];
+}
+
+/** Runs the interaction and allergy check on a draft prescription; throws when nothing could be checked. */
+export async function checkMedication(patientId: string, draft: MedicationRequest, signal: AbortSignal): Promise<CheckResult> {
+  const body = await apiRequest<unknown>(`/api/patients/${encodeURIComponent(patientId)}/medication-check`, { method: 'POST', body: { medicationRequest: draft }, signal, what: 'Checking interactions and allergies' });
   const o = (body ?? {}) as Record<string, unknown>;
-  if (o.available === false || o.checked === false) throw new Error(text(o.message) ?? 'The server says checking is unavailable');
-  return alerts;
+  const notChecked = Array.isArray(o.notChecked) ? (o.notChecked as Record<string, unknown>[]).map((n) => `${text(n.display) ?? 'item'}: ${text(n.reason) ?? 'not checked'}`) : [];
+  if (o.status === 'unavailable' || o.available === false) throw new Error(notChecked.join('; ') || text(o.message) || 'the server says checking is unavailable');
+  const alerts = readAlerts(body);
+  if (!alerts) throw new Error('the check answered without a list of alerts');
+  return { alerts, notChecked };
 }
 
 /** Sends the prescription with the reasons for overridden alerts. */

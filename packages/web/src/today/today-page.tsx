@@ -175,7 +175,7 @@ export function TodayPage() {
           )}
         </div>
         <Group align="flex-end">
-          {user.practitionerId && (
+          {user.practitionerId && (user.role === 'clinician' || user.role === 'nurse') && (
             <SegmentedControl
               aria-label="Whose schedule"
               value={mine ? 'mine' : 'all'}

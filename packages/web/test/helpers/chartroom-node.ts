@@ -35,13 +35,14 @@ function runCli(args: string[]): string {
   return `${r.stdout}${r.stderr}`;
 }
 
-/** Starts a node with a demo practice of `patients` patients. */
-export async function startChartroomNode(patients = 12): Promise<ChartroomNode> {
+/** Starts a node with a demo practice of `patients` patients; `beforeServe` runs on the data directory first. */
+export async function startChartroomNode(patients = 12, beforeServe?: (data: string) => Promise<void>): Promise<ChartroomNode> {
   buildWebApp();
   const dataDir = mkdtempSync(join(tmpdir(), 'chartroom-web-'));
   const data = join(dataDir, 'node');
   let output = runCli(['init', '--data', data, '--practice', 'Riverside Family & Psychiatry']);
   output += runCli(['demo', '--data', data, '--patients', String(patients)]);
+  await beforeServe?.(data);
   const child: ChildProcess = spawn(process.execPath, [CLI, 'serve', '--data', data, '--port', '0'], { cwd: ROOT, env: { ...process.env, NODE_NO_WARNINGS: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
   const url = await new Promise<string>((resolve, reject) => {
     let seen = '';
