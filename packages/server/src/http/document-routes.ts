@@ -10,6 +10,7 @@ import { badRequest } from '@chartroom/core';
 import { authorizeResource, requestPrincipal, routeAccess } from './authorize.js';
 import { DocumentService, documentView, tooLargeError } from '../clinical/documents/document-service.js';
 import { ALLOWED_DOCUMENT_TYPES } from '../clinical/documents/content-type-sniff.js';
+import { LetterService } from '../clinical/letters/letter-service.js';
 import type { FhirRepository } from '../store/fhir-repository.js';
 import type { Clock } from '../store/clock.js';
 
@@ -75,7 +76,7 @@ export function registerDocumentRoutes(app: FastifyInstance, deps: DocumentRoute
 
     scope.post<{ Params: { id: string }; Querystring: Query }>(
       '/api/patients/:id/documents',
-      routeAccess({ action: 'create', resourceType: 'DocumentReference', patientParam: 'id' }),
+      { ...routeAccess({ action: 'create', resourceType: 'DocumentReference', patientParam: 'id' }), bodyLimit: limit },
       async (req, reply) => {
         if (!Buffer.isBuffer(req.body)) {
           throw badRequest(`Send the file itself as the body, with Content-Type ${ALLOWED_DOCUMENT_TYPES.join(', ')} (title, category and date in the query string)`);
@@ -126,5 +127,47 @@ export function registerDocumentRoutes(app: FastifyInstance, deps: DocumentRoute
       .send(c.bytes);
   });
 
+  registerLetterRoutes(app, new LetterService(deps.repo, deps.practiceName ?? 'Chartroom', deps.clock ? { clock: deps.clock } : {}));
   return documents;
+}
+
+/** The writing clinician: the signed-in user's Practitioner, else (no principal: the node itself) `author` in the body. */
+function letterActor(req: FastifyRequest): { practitionerId?: string } {
+  const principal = requestPrincipal(req);
+  if (principal) return principal.practitionerId ? { practitionerId: principal.practitionerId } : {};
+  const author = (req.body as Record<string, unknown> | undefined)?.author;
+  return typeof author === 'string' ? { practitionerId: author.replace(/^Practitioner\//, '') } : {};
+}
+
+function registerLetterRoutes(app: FastifyInstance, letters: LetterService): void {
+  app.get('/api/letter-templates', routeAccess({ action: 'search', resourceType: 'DocumentReference' }), async () => ({ templates: letters.templates() }));
+  app.get<{ Params: { id: string } }>('/api/patients/:id/letters', routeAccess({ action: 'search', resourceType: 'DocumentReference', patientParam: 'id' }), async (req) => ({
+    letters: await letters.list(req.params.id),
+  }));
+  app.post<{ Params: { id: string } }>('/api/patients/:id/letters', routeAccess({ action: 'create', resourceType: 'DocumentReference', patientParam: 'id' }), async (req, reply) =>
+    reply.code(201).send(await letters.create(req.params.id, req.body ?? {}, letterActor(req))),
+  );
+  app.get<{ Params: { id: string } }>('/api/letters/:id', routeAccess({ action: 'read', resourceType: 'DocumentReference' }), async (req) => {
+    authorizeResource(req, 'read', await letters.document(req.params.id));
+    return letters.get(req.params.id);
+  });
+  app.put<{ Params: { id: string } }>('/api/letters/:id', routeAccess({ action: 'update', resourceType: 'DocumentReference' }), async (req) => {
+    authorizeResource(req, 'update', await letters.document(req.params.id));
+    const ifMatch = req.headers['if-match'];
+    return letters.update(req.params.id, req.body ?? {}, typeof ifMatch === 'string' ? { ifMatch } : {});
+  });
+  app.post<{ Params: { id: string } }>('/api/letters/:id/sign', routeAccess({ action: 'sign', resourceType: 'DocumentReference' }), async (req) => {
+    authorizeResource(req, 'sign', await letters.document(req.params.id));
+    return letters.sign(req.params.id, letterActor(req));
+  });
+  app.get<{ Params: { id: string } }>('/api/letters/:id/pdf', routeAccess({ action: 'export', resourceType: 'DocumentReference' }), async (req, reply) => {
+    authorizeResource(req, 'export', await letters.document(req.params.id));
+    const pdf = await letters.pdf(req.params.id);
+    return reply
+      .header('content-type', 'application/pdf')
+      .header('content-disposition', `inline; filename="${pdf.filename}"`)
+      .header('cache-control', 'no-store')
+      .header('x-content-type-options', 'nosniff')
+      .send(pdf.bytes);
+  });
 }
