@@ -85,6 +85,7 @@ describe('authorisation and audit over HTTP', () => {
         return { observation: obs.id };
       },
     );
+    t.app.get<{ Params: { id: string } }>('/api/test/patients/:id/letter/pdf', routeAccess({ action: 'read', resourceType: 'DocumentReference', patientParam: 'id' }), async () => ({ pdf: 'JVBERi0=' }));
     const now = Date.now();
     const session = (id: string, role: Principal['role'], extra: Partial<Principal> = {}): Principal => ({ kind: 'session', userId: id as UserId, username: id, role, mfaAt: now, ...extra });
     principals.set('drA', session('dr-a-user', 'clinician', { practitionerId: 'dr-a' }));
@@ -228,6 +229,12 @@ describe('authorisation and audit over HTTP', () => {
     assert.ok(rows.some((r) => r.action === 'read' && r.resource === 'Patient/p2'));
     assert.ok(rows.some((r) => r.action === 'create' && r.resource === `Observation/${String(c.body.id)}`));
     assert.ok(rows.every((r) => r.address === '127.0.0.1'), 'network address');
+    assert.equal((await as('drB', 'GET', '/api/test/patients/p2/letter/pdf')).status, 200);
+    await audit.flush();
+    const printed = await auditDb(store.dialect.db).selectFrom('audit_events').selectAll().where('user_id', '=', 'dr-b-user').where('action', '=', 'print').execute();
+    assert.equal(printed.length, 1, 'a PDF of patient data is audited as a print (a disclosure)');
+    const disclosures = await as('admin', 'GET', '/api/audit?patient=p2&disclosures=true');
+    assert.deepEqual((disclosures.body.rows as { action: string }[]).map((r) => r.action), ['print']);
     const rep = await as('admin', 'GET', '/api/audit?patient=p2&sort=-time');
     assert.equal(rep.status, 200, rep.text);
     const got = rep.body.rows as { action: string; user: string; time: string }[];

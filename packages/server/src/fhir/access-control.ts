@@ -224,6 +224,7 @@ function readAction(req: FhirRequest): { action: AuditAction; query?: string } {
   const qs = new URLSearchParams();
   for (const [k, v] of Object.entries(req.query)) for (const x of Array.isArray(v) ? v : v === undefined ? [] : [v]) qs.append(k, x);
   const query = `${req.path}${qs.size ? `?${qs.toString()}` : ''}`;
+  if (parts.includes('$export')) return { action: 'export', query };
   if (type === undefined || type === '_history' || second === undefined || second === '_search' || second === '_history' || parts.includes('$everything')) {
     return { action: 'search', query };
   }

@@ -149,7 +149,8 @@ export function registerAuthorization(app: FastifyInstance, deps: AuthorizeDeps)
     const patientId = access.patientParam ? params[access.patientParam] : undefined;
     const status = reply.statusCode;
     audit.record({
-      action: auditActionOf(access, req.method),
+      // A PDF of practice data (letter, prescription, face sheet) is a print (ONC (d)(11) disclosures).
+      action: access.action === 'read' && path.endsWith('/pdf') ? 'print' : auditActionOf(access, req.method),
       outcome: status >= 400 ? 'failed' : 'success',
       principal,
       patientIds: patientId ? [patientId] : [],
