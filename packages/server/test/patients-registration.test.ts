@@ -126,6 +126,8 @@ for (const kind of STORE_KINDS) {
       const versions = (history.body.entry as { resource: Patient }[]).map((e) => e.resource.name?.[0]?.family);
       assert.deepEqual(versions, ['Nguyen-Tran', 'Nguyen']);
       assert.deepEqual(await search('nguyen-tr'), [id]);
+      assert.deepEqual(await search('413 555 0302'), [id], 'the phone search sees the new number');
+      assert.deepEqual(await search('413-555-0300'), [], 'and no longer the old one');
 
       const cov = await t.request('POST', `/api/patients/${id}/coverage`, { body: { payorName: 'Medicare Part B', memberId: '1EG4-TE5-MK72', copay: 0 } });
       assert.equal(cov.status, 201, cov.text);

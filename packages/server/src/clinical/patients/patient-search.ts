@@ -11,6 +11,9 @@ import type { Patient } from '@medplum/fhirtypes';
 import { badRequest, normalizeString, parseDateRange, prefixUpperBound } from '@chartroom/core';
 import type { FhirRepository } from '../../store/fhir-repository.js';
 import { patientMrn, patientName, patientPhone } from './patient-facts.js';
+import { phoneDigits, phoneDirectoryFor } from './phone-directory.js';
+
+export { phoneDigits };
 
 /** One patient in the type-ahead list. */
 export interface PatientHit {
@@ -69,19 +72,6 @@ export function parsePatientQuery(q: string): ParsedPatientQuery {
   return out;
 }
 
-/** The digits of a phone number, without a leading US country code. */
-export function phoneDigits(value: string): string {
-  const d = value.replace(/\D/g, '');
-  return d.length === 11 && d.startsWith('1') ? d.slice(1) : d;
-}
-
-/** SQL for the phone value with its punctuation removed (both databases have replace()). */
-function phoneDigitsSql(col: RawBuilder<unknown>): RawBuilder<string> {
-  let e: RawBuilder<unknown> = col;
-  for (const ch of [' ', '-', '(', ')', '+', '.']) e = sql`replace(${e}, ${ch}, '')`;
-  return e as RawBuilder<string>;
-}
-
 function hit(p: Patient): PatientHit {
   const n = p.name?.find((x) => x.use === 'official') ?? p.name?.[0];
   return {
@@ -96,14 +86,9 @@ function hit(p: Patient): PatientHit {
   };
 }
 
-/** Keys of patients whose phone digits contain `digits` (at least 4 digits). */
+/** Keys of patients whose phone digits contain `digits` (or equal them, when `exact`). */
 export async function patientKeysByPhone(repo: FhirRepository, digits: string, limit: number, exact = false): Promise<number[]> {
-  const value = phoneDigitsSql(sql.ref('value'));
-  const rows = await sql<{ rk: number }>`
-    SELECT DISTINCT rk FROM sp_token
-    WHERE type = 'Patient' AND code = 'phone' AND ${exact ? sql`(${value} = ${digits} OR ${value} = ${'1' + digits})` : sql`${value} LIKE ${'%' + digits + '%'}`}
-    LIMIT ${limit}`.execute(repo.dialect.db);
-  return rows.rows.map((r) => Number(r.rk));
+  return phoneDirectoryFor(repo).find(repo, digits, limit, exact);
 }
 
 /** Keys of patients born on a day (the birthdate index range equals the day's). */
