@@ -25,6 +25,7 @@ import { restoreCommand } from './restore-command.js';
 import { verifyCommand } from './verify-command.js';
 import { exportCommand } from './export-command.js';
 import { downtimeKitCommand } from './downtime-kit-command.js';
+import { drillCommand } from './drill-command.js';
 import { startContinuitySchedules } from '../continuity/serve-schedules.js';
 import { peerCommand } from './peer-command.js';
 import { syncCommand } from './sync-command.js';
@@ -65,6 +66,7 @@ const MODULE_COMMANDS: Record<string, ModuleCommand> = {
   token: tokenCommand,
   export: exportCommand,
   'downtime-kit': downtimeKitCommand,
+  drill: drillCommand,
   peer: peerCommand,
   sync: syncCommand,
 };
