@@ -1,6 +1,7 @@
 /**
  * `chartroom drill`: fails when there is no kit, passes once the kit and a backup are in
- * place (the kit is opened with the passphrase), and fails again on a damaged backup.
+ * place (the kit is opened with the passphrase), and fails again on a damaged backup; the
+ * offline reconciliation report.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,6 +15,9 @@ import { runDrill, formatDrill } from '../src/continuity/drill.js';
 import { writeDowntimeKit } from '../src/downtime/write-kit.js';
 import { backupNode } from '../src/continuity/backup.js';
 import { backupFileName, pruneBackups } from '../src/continuity/backup-schedule.js';
+import { changesSince, formatReconciliation, reconcile } from '../src/continuity/reconciliation.js';
+import type { SyncStatus } from '../src/sync/sync-service.js';
+import { sqliteTestStore } from './helpers/stores.js';
 
 const PASS = 'drill passphrase 2026';
 
@@ -61,5 +65,39 @@ test('drill: kit missing → FAIL; kit and backup in place → pass; damaged bac
     }
   } finally {
     rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('reconciliation: changes since a time, split by what a peer acknowledged, with open conflicts', async () => {
+  const store = await sqliteTestStore();
+  try {
+    await store.repo.create({ resourceType: 'Patient', name: [{ family: 'Before' }] });
+    await new Promise((r) => setTimeout(r, 5));
+    const since = Date.now();
+    await new Promise((r) => setTimeout(r, 5));
+    const a = await store.repo.create({ resourceType: 'Patient', name: [{ family: 'During' }] });
+    await store.repo.create({ resourceType: 'Observation', status: 'final', code: { text: 'pulse' }, subject: { reference: `Patient/${a.id}` } });
+    await store.repo.delete('Patient', a.id);
+    const changes = await changesSince(store.dialect, since);
+    assert.deepEqual(changes.map((c) => `${c.type}:${c.deleted}`), ['Patient:false', 'Observation:false', 'Patient:true']);
+    const acked = changes[1]?.seq ?? 0;
+    const status = {
+      conflicts: 2,
+      quarantined: 0,
+      peers: [{ nodeId: 'hub1', name: 'hub', direction: 'outbound', state: 'offline', lastSuccessAt: null, push: { status: 'offline', checkpoint: acked, lastSuccessAt: '2026-11-25T09:00:00.000Z', lastError: 'unreachable' } }],
+    } as unknown as SyncStatus;
+    const r = reconcile(changes, status, since);
+    assert.equal(r.changes, 3);
+    assert.deepEqual(r.byType, { Patient: 2, Observation: 1 });
+    assert.deepEqual(r.peers, [{ name: 'hub', acknowledged: 2, waiting: 1, lastSuccessAt: '2026-11-25T09:00:00.000Z', state: 'offline' }]);
+    assert.equal(r.waitingExamples.length, 1);
+    assert.match(r.waitingExamples[0] ?? '', new RegExp(`deleted Patient/${a.id}$`));
+    const text = formatReconciliation(r);
+    assert.match(text, /3 change\(s\) recorded on this node/);
+    assert.match(text, /hub: 2 acknowledged \(last success 2026-11-25T09:00:00.000Z\), 1 waiting/);
+    assert.match(text, /Conflicts open: 2 — resolve them in the reconciliation inbox/);
+    assert.match(formatReconciliation(reconcile(changes, undefined, since)), /No peer: nothing of this has left the node/);
+  } finally {
+    await store.dispose();
   }
 });
