@@ -34,7 +34,7 @@ const store = await openStore({ kind: 'sqlite', file: join(dir, 'chartroom.db'),
 try {
   await loadDemo(store.repo, { patients });
   const ids = (await store.repo.search((await import('@chartroom/core')).parseSearchRequest('Patient', { _count: '200' }))).matches.map((m) => m.id);
-  const audit = await AuditLog.open({ db: store.dialect.db, writes: store.writes, maxParameters: store.dialect.maxParameters, nodeId: 'bench', signer: ephemeralSigner() });
+  const audit = await AuditLog.open({ db: store.dialect.db, writes: store.writes, nodeId: 'bench', signer: ephemeralSigner() });
   const clinician: Principal = { kind: 'session', userId: 'u1' as UserId, username: 'dr', role: 'clinician', practitionerId: 'x', mfaAt: Date.now(), address: '127.0.0.1' };
   const plain: FhirHandler = handleFhirRequest;
   const guarded = withAccessControl(handleFhirRequest, {});

@@ -31,7 +31,7 @@ for (const kind of STORE_KINDS) {
     const clock = { now: () => now };
 
     const open = (): Promise<AuditLog> =>
-      AuditLog.open({ db: store.dialect.db, writes: store.writes, maxParameters: store.dialect.maxParameters, nodeId: 'node-a', signer, clock, flushMs: 5, signEvery: 4 });
+      AuditLog.open({ db: store.dialect.db, writes: store.writes, nodeId: 'node-a', signer, clock, flushMs: 5, signEvery: 4 });
 
     beforeEach(async () => {
       now = Date.parse('2026-11-25T09:00:00Z');

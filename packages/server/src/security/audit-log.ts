@@ -21,8 +21,6 @@ export interface AuditLogOptions {
   db: Kysely<ChartDatabase>;
   /** The store's write transactions (group commit on SQLite). */
   writes: TransactionRunner;
-  /** Largest number of bound parameters per statement (the dialect's). */
-  maxParameters?: number;
   nodeId: string;
   signer: AuditSigner;
   clock?: Clock;

@@ -15,7 +15,7 @@ export interface AuditServices {
 
 /** Opens the audit log (signing with `signer`) and the break-the-glass service of `nodeId`. */
 export async function openAuditServices(store: Pick<Store, 'dialect' | 'writes' | 'repo'>, nodeId: string, signer: AuditSigner, onError?: (err: unknown) => void): Promise<AuditServices> {
-  const audit = await AuditLog.open({ db: store.dialect.db, writes: store.writes, maxParameters: store.dialect.maxParameters, nodeId, signer, ...(onError ? { onError } : {}) });
+  const audit = await AuditLog.open({ db: store.dialect.db, writes: store.writes, nodeId, signer, ...(onError ? { onError } : {}) });
   const breakGlass = await BreakGlassService.open({
     db: store.dialect.db,
     writes: store.writes,
