@@ -11,6 +11,8 @@ import { authorizeResource, requestPrincipal, routeAccess } from './authorize.js
 import { DocumentService, documentView, tooLargeError } from '../clinical/documents/document-service.js';
 import { ALLOWED_DOCUMENT_TYPES } from '../clinical/documents/content-type-sniff.js';
 import { LetterService } from '../clinical/letters/letter-service.js';
+import { MessageService } from '../clinical/messages/message-service.js';
+import type { MessageActor } from '../clinical/messages/message-service.js';
 import type { FhirRepository } from '../store/fhir-repository.js';
 import type { Clock } from '../store/clock.js';
 
@@ -128,7 +130,33 @@ export function registerDocumentRoutes(app: FastifyInstance, deps: DocumentRoute
   });
 
   registerLetterRoutes(app, new LetterService(deps.repo, deps.practiceName ?? 'Chartroom', deps.clock ? { clock: deps.clock } : {}));
+  registerMessageRoutes(app, new MessageService(deps.repo, deps.clock ? { clock: deps.clock } : {}));
   return documents;
+}
+
+function messageActor(req: FastifyRequest): MessageActor {
+  const principal = requestPrincipal(req);
+  if (!principal) return letterActor(req);
+  return { ...(principal.practitionerId ? { practitionerId: principal.practitionerId } : {}), ...(principal.username ? { display: principal.username } : {}) };
+}
+
+function registerMessageRoutes(app: FastifyInstance, messages: MessageService): void {
+  type P = { Params: { id: string; messageId: string }; Querystring: Query };
+  app.get<P>('/api/patients/:id/messages', routeAccess({ action: 'search', resourceType: 'Communication', patientParam: 'id' }), async (req) => ({
+    threads: await messages.list(req.params.id, text(req.query, 'status')),
+  }));
+  app.post<P>('/api/patients/:id/messages', routeAccess({ action: 'create', resourceType: 'Communication', patientParam: 'id' }), async (req, reply) =>
+    reply.code(201).send(await messages.write(req.params.id, req.body, messageActor(req))),
+  );
+  app.get<P>('/api/patients/:id/messages/:messageId', routeAccess({ action: 'read', resourceType: 'Communication', patientParam: 'id' }), async (req) =>
+    messages.thread(req.params.id, req.params.messageId),
+  );
+  app.post<P>('/api/patients/:id/messages/:messageId/reply', routeAccess({ action: 'create', resourceType: 'Communication', patientParam: 'id' }), async (req, reply) =>
+    reply.code(201).send(await messages.reply(req.params.id, req.params.messageId, req.body, messageActor(req))),
+  );
+  app.post<P>('/api/patients/:id/messages/:messageId/handled', routeAccess({ action: 'update', resourceType: 'Communication', patientParam: 'id' }), async (req) =>
+    messages.markHandled(req.params.id, req.params.messageId, messageActor(req)),
+  );
 }
 
 /** The writing clinician: the signed-in user's Practitioner, else (no principal: the node itself) `author` in the body. */
