@@ -151,9 +151,12 @@ export async function searchPatients(repo: FhirRepository, q: string | undefined
     patients = await loadByKeys(repo, keys);
   } else if (parsed.names.length) {
     const [first, ...rest] = [...parsed.names].sort((a, b) => b.prefix.length - a.prefix.length) as [ParsedPatientQuery['names'][number], ...ParsedPatientQuery['names']];
-    const exists = rest.map((n) => sql`AND EXISTS (SELECT 1 FROM sp_string s2 WHERE s2.rk = s.rk AND s2.type = 'Patient' AND ${nameCondition('s2', n)})`);
+    // The other conditions are checked per candidate by its row key (index `…_rk`): no `type`
+    // condition there, so the planner cannot pick the (type, code, value) index and scan a
+    // whole prefix range for each candidate (row keys are unique across types anyway).
+    const exists = rest.map((n) => sql`AND EXISTS (SELECT 1 FROM sp_string s2 WHERE s2.rk = s.rk AND ${nameCondition('s2', n)})`);
     const born = parsed.birthDate
-      ? sql`AND EXISTS (SELECT 1 FROM sp_date d WHERE d.rk = s.rk AND d.type = 'Patient' AND d.code = 'birthdate' AND d.low >= ${parsed.birthDate.low} AND d.high <= ${parsed.birthDate.high})`
+      ? sql`AND EXISTS (SELECT 1 FROM sp_date d WHERE d.rk = s.rk AND d.code = 'birthdate' AND d.low >= ${parsed.birthDate.low} AND d.high <= ${parsed.birthDate.high})`
       : sql``;
     const rows = await sql<{ rk: number }>`
       SELECT s.rk FROM sp_string s
