@@ -157,7 +157,7 @@ test('web app in headless Chromium against a demo node', { skip: BROWSER_SKIP, t
     await t.test('note: template with smart fields, autosave; sign when the notes API is there', async () => {
       await page.getByRole('tab', { name: /^Notes/ }).click();
       await page.getByRole('button', { name: 'New note' }).click();
-      await page.getByRole('textbox', { name: 'Template' }).click();
+      await page.getByRole('combobox', { name: 'Template' }).click();
       await page.getByRole('option', { name: /SOAP|Progress/i }).first().click();
       const area = page.getByRole('textbox', { name: 'Note', exact: true });
       assert.match(await area.inputValue(), /penicillin|Bipolar|lithium/i, 'smart fields filled from the chart');
@@ -186,7 +186,7 @@ test('web app in headless Chromium against a demo node', { skip: BROWSER_SKIP, t
       await page.getByRole('button', { name: 'Prescribe' }).click();
       const dialog = page.getByRole('dialog');
       // José Muñoz has a high-risk penicillin allergy: amoxicillin is contraindicated.
-      await dialog.getByLabel('Drug').fill('amoxicillin');
+      await dialog.getByRole('textbox', { name: 'Drug' }).fill('amoxicillin');
       const found = dialog.getByRole('option').first();
       const failed = dialog.getByRole('alert').filter({ hasText: 'Drug search failed' });
       await found.or(failed).first().waitFor();
@@ -254,7 +254,7 @@ test('web app in headless Chromium against a demo node', { skip: BROWSER_SKIP, t
 
     await t.test('idle lock keeps the page; the password unlocks it', async () => {
       const before = page.url();
-      await page.getByRole('button', { name: /^User menu/ }).click();
+      await page.getByTestId('user-menu').click();
       const lockItem = page.getByRole('menuitem', { name: 'Lock screen' });
       if (!(await lockItem.isVisible())) return t.diagnostic('no accounts on this node: nothing to lock');
       await lockItem.click();

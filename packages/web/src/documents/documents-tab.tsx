@@ -2,11 +2,11 @@
 import { useEffect, useState } from 'react';
 import type { FormEvent } from 'react';
 import { Alert, Anchor, Button, FileInput, Group, Paper, Stack, Table, Text, TextInput } from '@mantine/core';
-import { conceptText, dateText } from '../api/fhir-format';
+import { dateText } from '../api/fhir-format';
 import type { DocumentReference } from '../api/fhir-types';
 import type { ChartData } from '../chart/chart.resource';
 import { Empty } from '../shell/view-states';
-import { documentSource, uploadDocument } from './documents.resource';
+import { docTitle, documentSource, uploadDocument } from './documents.resource';
 
 function Viewer({ doc }: { doc: DocumentReference }) {
   const [src, setSrc] = useState<ReturnType<typeof documentSource> | undefined>();
@@ -16,7 +16,7 @@ function Viewer({ doc }: { doc: DocumentReference }) {
     return () => s.revoke?.();
   }, [doc]);
   if (!src) return null;
-  const title = doc.description ?? conceptText(doc.type) ?? 'Document';
+  const title = docTitle(doc);
   return (
     <Paper withBorder p="sm" aria-label={`Viewing ${title}`}>
       <Group justify="space-between" mb="xs">
@@ -99,7 +99,7 @@ export function DocumentsTab({ chart, onChanged }: { chart: ChartData; onChanged
             {chart.documents.map((d) => (
               <Table.Tr key={d.id}>
                 <Table.Td>{dateText(d.date)}</Table.Td>
-                <Table.Td>{d.description ?? conceptText(d.type)}</Table.Td>
+                <Table.Td>{docTitle(d)}</Table.Td>
                 <Table.Td>{d.content?.[0]?.attachment?.contentType}</Table.Td>
                 <Table.Td>
                   <Button size="compact-xs" variant={viewing?.id === d.id ? 'filled' : 'light'} onClick={() => setViewing(d)}>

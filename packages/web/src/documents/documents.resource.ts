@@ -15,7 +15,14 @@ export async function uploadDocument(patientId: string, file: File, title: strin
   const data = await fileBase64(file);
   const contentType = file.type || 'application/octet-stream';
   await withFallback(
-    () => apiRequest(`/api/patients/${encodeURIComponent(patientId)}/documents`, { method: 'POST', body: { title, contentType, filename: file.name, data }, what: `Uploading ${file.name}` }),
+    // The documents API takes the file itself as the body; title and date in the query string.
+    () =>
+      apiRequest(`/api/patients/${encodeURIComponent(patientId)}/documents?${new URLSearchParams({ title, date: new Date().toLocaleDateString('sv-SE') })}`, {
+        method: 'POST',
+        rawBody: file,
+        contentType,
+        what: `Uploading ${file.name}`,
+      }),
     () =>
       apiRequest('/fhir/R4/DocumentReference', {
         method: 'POST',
@@ -44,4 +51,9 @@ export function documentSource(d: DocumentReference): { url: string; contentType
   }
   if (a?.url?.startsWith('/')) return { url: a.url, contentType };
   return { url: `/api/documents/${encodeURIComponent(d.id ?? '')}/content`, contentType };
+}
+
+/** A document's title: its description, the attachment's title, or its type. */
+export function docTitle(d: DocumentReference): string {
+  return d.description ?? d.content?.[0]?.attachment?.title ?? d.type?.text ?? d.type?.coding?.[0]?.display ?? 'Document';
 }

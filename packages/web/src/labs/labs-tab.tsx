@@ -47,7 +47,7 @@ export function LabsTab({ chart }: { chart: ChartData }) {
                 <Table.Td>{rangeText(s.latest.referenceRange?.[0])}</Table.Td>
                 <Table.Td>{dateText(obsDate(s.latest))}</Table.Td>
                 <Table.Td>
-                  <Button size="compact-xs" variant={s.code === chosen ? 'filled' : 'light'} onClick={() => setChosen(s.code)} aria-label={`Trend of ${s.name} (${s.results.length} results)`}>
+                  <Button size="compact-xs" variant={s.code === chosen ? 'filled' : 'light'} onClick={() => setChosen(s.code)} aria-label={`Trend (${s.results.length}) of ${s.name}`}>
                     Trend ({s.results.length})
                   </Button>
                 </Table.Td>

@@ -47,7 +47,7 @@ function NoteCard({ note, onChanged }: { note: DocumentReference; onChanged: () 
             </Badge>
           )}
           {signed ? (
-            <Badge color="dark" variant="filled" leftSection="🔒">
+            <Badge color="dark" variant="filled">
               Signed{note.authenticator?.display ? ` by ${note.authenticator.display}` : ''} · locked
             </Badge>
           ) : (

@@ -134,7 +134,7 @@ export function PrescribeDialog({ chart, onClose, onDone }: { chart: ChartData; 
 
   const set = <K extends keyof Sig>(k: K, v: Sig[K]) => setSig((s) => ({ ...s, [k]: v }));
   return (
-    <Modal opened onClose={onClose} title={`Prescribe for ${nameOf(chart.patient.name)}`} size="xl">
+    <Modal closeButtonProps={{ "aria-label": "Close" }} opened onClose={onClose} title={`Prescribe for ${nameOf(chart.patient.name)}`} size="xl">
       <Stack gap="sm">
         {chart.allergies.length > 0 && (
           <Alert color="red" p="xs" title="Allergies">

@@ -84,7 +84,7 @@ export function PatientSearch({ opened, onClose }: { opened: boolean; onClose: (
   }
 
   return (
-    <Modal opened={opened} onClose={onClose} title="Find a patient" size="lg" yOffset="10vh">
+    <Modal closeButtonProps={{ "aria-label": "Close" }} opened={opened} onClose={onClose} title="Find a patient" size="lg" yOffset="10vh">
       <Stack gap="sm">
         <TextInput
           label="Name, MRN or birth date (YYYY-MM-DD)"

@@ -74,7 +74,7 @@ export function Shell({ user, open, locked, children }: { user: SessionUser; ope
               </Button>
               <Menu position="bottom-end" withinPortal>
                 <Menu.Target>
-                  <Button variant="subtle" aria-label={`User menu for ${user.displayName}`}>
+                  <Button variant="subtle" data-testid="user-menu">
                     {user.displayName}
                     <Text span size="xs" c="dimmed" ml={6}>
                       {user.role}

@@ -41,7 +41,7 @@ export function BookDialog(props: { practitionerId: string; practitioner: string
     }
   }
   return (
-    <Modal opened onClose={props.onClose} title={`Book with ${props.practitioner}`} size="lg">
+    <Modal closeButtonProps={{ "aria-label": "Close" }} opened onClose={props.onClose} title={`Book with ${props.practitioner}`} size="lg">
       <Stack>
         <Text fw={600}>Free slots</Text>
         {slots.status === 'loading' && <Loading what="free slots" />}

@@ -106,7 +106,7 @@ function AppointmentCard({ a, onChanged }: { a: DayAppointment; onChanged: () =>
             <Menu position="bottom-start" withinPortal>
               <Menu.Target>
                 <Button size="compact-sm" variant="default" aria-label={`More actions for ${who}`} loading={!!busy && busy !== primary}>
-                  More…
+                  More
                 </Button>
               </Menu.Target>
               <Menu.Dropdown>
