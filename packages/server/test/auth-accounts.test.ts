@@ -10,7 +10,7 @@ import { OutcomeError } from '@chartroom/core';
 import { STORE_KINDS } from './helpers/stores.js';
 import type { TestStore } from './helpers/stores.js';
 import { openAuthService } from '../src/security/open-auth-service.js';
-import type { AuthService } from '../src/security/auth-service.js';
+import type { AuthEvent, AuthService } from '../src/security/auth-service.js';
 import { ARGON2_PARAMS, hashPassword, needsRehash, verifyPassword } from '../src/security/password-hash.js';
 import { passwordProblem } from '../src/security/password-policy.js';
 import { totpCode } from '../src/security/totp.js';
@@ -256,6 +256,29 @@ for (const kind of STORE_KINDS) {
         const row = await strong.accounts.row(user.id);
         const { credentialCrypto } = await import('../src/security/credential-crypto.js');
         assert.match(credentialCrypto(key).open(row?.password_hash ?? ''), /m=19456,t=2,p=1/);
+      } finally {
+        await store.dispose();
+      }
+    });
+
+    test('events for the audit trail: sign-in success, failure, mfa-required, throttled; account changes', async () => {
+      store = await kind.open();
+      clock = fakeClock();
+      const events: AuthEvent[] = [];
+      const svc = openAuthService(store, randomBytes(32).toString('hex'), { clock, onEvent: (e) => events.push(e) });
+      try {
+        const { user } = await svc.accounts.add({ username: 'front2', role: 'front-desk', password: GOOD });
+        await svc.login({ username: 'front2', password: GOOD, address: '10.0.0.7' });
+        for (let i = 0; i < 6; i++) await svc.login({ username: 'front2', password: `wrong guess ${i} zz`, address: '10.0.0.8' }).catch(() => undefined);
+        await svc.login({ username: 'front2', password: GOOD, address: '10.0.0.8' }).catch(() => undefined);
+        await svc.accounts.setRole(user.id, 'billing');
+        await svc.accounts.disable(user.id);
+        const logins = events.filter((e) => e.type === 'login').map((e) => (e.type === 'login' ? e.outcome : ''));
+        assert.deepEqual(logins, ['success', 'failure', 'failure', 'failure', 'failure', 'failure', 'failure', 'throttled']);
+        const first = events.find((e) => e.type === 'login');
+        assert.equal(first?.type === 'login' ? first.address : '', '10.0.0.7');
+        const changes = events.filter((e) => e.type === 'account').map((e) => (e.type === 'account' ? e.change : ''));
+        assert.deepEqual(changes, ['added', 'role-changed', 'disabled']);
       } finally {
         await store.dispose();
       }

@@ -16,8 +16,8 @@ import { totpCode } from '../src/security/totp.js';
 const BIN = new URL('../bin/chartroom.js', import.meta.url).pathname;
 
 function run(args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 120_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 300_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.error ? `${r.stderr}\n${r.error.message}` : r.stderr };
 }
 
 test('init creates admin with a one-time password; user and token commands', async () => {
@@ -57,6 +57,7 @@ test('init creates admin with a one-time password; user and token commands', asy
       const id = (await auth.tokens.list())[0]?.id ?? '';
       await store.close();
       const list = run(['token', 'list', '--data', dir]);
+      assert.equal(list.code, 0, `token list: ${list.stderr}`);
       assert.match(list.stdout, new RegExp(`${id}  nurse\\.ward +active +user/\\*\\.read`));
       assert.equal(run(['token', 'revoke', '--data', dir, id]).code, 0);
       assert.equal(run(['user', 'set-role', '--data', dir, 'nurse.ward', 'billing']).code, 0);

@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 const BIN = new URL('../bin/chartroom.js', import.meta.url).pathname;
 
 function run(args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 180_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -78,7 +78,7 @@ test('serve answers FHIR requests and stops cleanly on SIGTERM', async () => {
   try {
     let out = '';
     const url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no URL printed: ${out}`)), 30_000);
+      const timer = setTimeout(() => reject(new Error(`no URL printed: ${out}`)), 120_000);
       child.stdout.on('data', (d: Buffer) => {
         out += d.toString();
         const m = /running at (http:\/\/\S+)/.exec(out);

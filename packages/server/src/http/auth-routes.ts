@@ -93,6 +93,7 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AuthRoutesDeps): 
   app.delete('/api/session', OWN('delete'), async (req, reply) => {
     const a = sessionOf(req);
     await auth.sessions.end(a.principal.credentialId as string, 'signed out');
+    auth.emit({ type: 'logout', userId: a.user.id, sessionId: a.principal.credentialId as string, reason: 'signed out' });
     return reply.header('set-cookie', cookieValue(req, SESSION_COOKIE, '', { maxAgeS: 0 })).send({ signedOut: true });
   });
 

@@ -15,6 +15,9 @@ import type { Argon2Params } from './password-hash.js';
 import { checkPassword } from './password-policy.js';
 import type { RandomSource } from './random-source.js';
 
+/** Kinds of account change reported to the audit trail. */
+export type AccountChange = 'added' | 'disabled' | 'enabled' | 'role-changed' | 'password-reset' | 'password-changed' | 'mfa-enabled' | 'mfa-disabled';
+
 /** A user as the API and the CLI show it (no secrets). */
 export interface UserInfo {
   id: UserId;
@@ -89,6 +92,8 @@ export interface AccountsDeps {
   argon2?: Argon2Params;
   /** Called after a user's credentials change or the user is disabled (ends sessions). */
   onCredentialsChanged?: (userId: string, reason: string) => Promise<void>;
+  /** Called after every change of an account (for the audit trail). */
+  onChange?: (userId: string, change: AccountChange, detail?: string) => void;
 }
 
 /** The accounts service. */
@@ -167,6 +172,7 @@ export class Accounts {
       }
       await db.insertInto('auth_users').values(row).execute();
     });
+    this.deps.onChange?.(row.id, 'added', `role ${role}`);
     return { user: userInfo(row), ...(generated ? { oneTimePassword: generated } : {}) };
   }
 
@@ -187,18 +193,22 @@ export class Accounts {
   async disable(id: string): Promise<UserInfo> {
     const user = await this.update(id, { disabled: 1 });
     await this.deps.onCredentialsChanged?.(id, 'user disabled');
+    this.deps.onChange?.(id, 'disabled');
     return user;
   }
 
   /** Enables a disabled user. */
   async enable(id: string): Promise<UserInfo> {
-    return this.update(id, { disabled: 0 });
+    const user = await this.update(id, { disabled: 0 });
+    this.deps.onChange?.(id, 'enabled');
+    return user;
   }
 
   /** Changes a user's role (their sessions end, so the new role applies at once). */
   async setRole(id: string, role: string): Promise<UserInfo> {
     const user = await this.update(id, { role: parseRole(role) });
     await this.deps.onCredentialsChanged?.(id, 'role changed');
+    this.deps.onChange?.(id, 'role-changed', `role ${user.role}`);
     return user;
   }
 
@@ -207,6 +217,7 @@ export class Accounts {
     const otp = oneTimePassword(this.deps.random);
     const user = await this.update(id, { password_hash: this.deps.crypto.seal(await hashPassword(otp, this.argon2)), must_change_password: 1 });
     await this.deps.onCredentialsChanged?.(id, 'password reset');
+    this.deps.onChange?.(id, 'password-reset');
     return { user, oneTimePassword: otp };
   }
 
@@ -227,7 +238,9 @@ export class Accounts {
     }
     checkPassword(next, { username: row.username }, 'newPassword');
     if (next === current) throw outcomeError('badRequest', 'The new password must differ from the current one', 'newPassword');
-    return this.update(id, { password_hash: this.deps.crypto.seal(await hashPassword(next, this.argon2)), must_change_password: 0 });
+    const user = await this.update(id, { password_hash: this.deps.crypto.seal(await hashPassword(next, this.argon2)), must_change_password: 0 });
+    this.deps.onChange?.(id, 'password-changed');
+    return user;
   }
 
   /** Stores a rehashed password (stronger parameters) after a successful sign-in. */

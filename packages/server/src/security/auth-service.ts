@@ -3,14 +3,14 @@
  * code), throttling, sessions, MFA enrolment, bearer tokens, and the {@link Principal} each
  * credential stands for. The HTTP routes and the CLI are thin adapters over this.
  */
-import { outcomeError } from '@chartroom/core';
+import { OutcomeError, outcomeError } from '@chartroom/core';
 import type { Principal, Role, UserId } from '@chartroom/core';
 import type { Clock } from '../store/clock.js';
 import { systemClock } from '../store/clock.js';
 import type { StoreDialect } from '../store/dialect.js';
 import type { TransactionRunner } from '../store/transaction-runner.js';
 import { Accounts, parseRole, userInfo } from './accounts.js';
-import type { UserInfo } from './accounts.js';
+import type { AccountChange, UserInfo } from './accounts.js';
 import { ApiTokens } from './api-tokens.js';
 import { authDb } from './auth-tables.js';
 import type { AuthDb, AuthUsersTable } from './auth-tables.js';
@@ -49,6 +49,15 @@ export function mfaSettings(roles: readonly string[] | undefined): Partial<AuthS
   return { mfaRequiredRoles: roles.map((r) => parseRole(r)) };
 }
 
+/**
+ * What authentication tells the audit trail (sign-ins, failures, sign-outs, account and
+ * privilege changes). Listeners must not throw; an error is logged and ignored.
+ */
+export type AuthEvent =
+  | { type: 'login'; outcome: 'success' | 'failure' | 'throttled' | 'mfa-required'; username: string; userId?: string; address?: string; sessionId?: string }
+  | { type: 'logout'; userId: string; sessionId: string; reason: string }
+  | { type: 'account'; change: AccountChange; userId: string; detail?: string };
+
 export interface AuthServiceDeps {
   dialect: StoreDialect;
   writes: TransactionRunner;
@@ -56,6 +65,8 @@ export interface AuthServiceDeps {
   clock?: Clock;
   random?: RandomSource;
   settings?: Partial<AuthSettings>;
+  /** Receives authentication events (the audit trail subscribes here). */
+  onEvent?: (event: AuthEvent) => void;
 }
 
 /** What a session is limited to until its user acts. */
@@ -131,7 +142,17 @@ export class AuthService {
       onCredentialsChanged: async (userId, reason) => {
         await this.sessions.endAll(userId, reason);
       },
+      onChange: (userId, change, detail) => this.emit({ type: 'account', change, userId, ...(detail !== undefined ? { detail } : {}) }),
     });
+  }
+
+  /** Sends an event to the listener, if any (never throws). */
+  emit(event: AuthEvent): void {
+    try {
+      this.deps.onEvent?.(event);
+    } catch (err) {
+      console.error('chartroom: an authentication event listener failed', event.type, err);
+    }
   }
 
   /** The service's clock reading (ms). */
@@ -176,6 +197,20 @@ export class AuthService {
    * The right password without the needed code gives 401 `mfa-required`.
    */
   async login(input: LoginInput): Promise<LoginResult> {
+    const base = { type: 'login' as const, username: String(input.username ?? '').trim().toLowerCase().slice(0, 100), ...(input.address !== undefined ? { address: input.address } : {}) };
+    try {
+      const r = await this.signIn(input);
+      this.emit({ ...base, outcome: 'success', userId: r.view.user.id, sessionId: r.sessionId });
+      return r;
+    } catch (err) {
+      const code = err instanceof OutcomeError ? err.outcome.issue[0]?.details?.coding?.[0]?.code : undefined;
+      const outcome = !(err instanceof OutcomeError) ? 'failure' : err.kind === 'tooManyRequests' ? 'throttled' : code === 'mfa-required' && !/not valid/.test(err.message) ? 'mfa-required' : 'failure';
+      if (!(err instanceof OutcomeError && err.kind === 'badRequest')) this.emit({ ...base, outcome });
+      throw err;
+    }
+  }
+
+  private async signIn(input: LoginInput): Promise<LoginResult> {
     if (typeof input.username !== 'string' || typeof input.password !== 'string' || input.password.length > 1024) {
       throw outcomeError('badRequest', 'Sign-in needs a username and a password (strings)');
     }
@@ -322,6 +357,7 @@ export class AuthService {
         .values(codes.map((c) => ({ user_id: userId, code_hash: this.deps.crypto.digest(`recovery|${userId}|${normalizeRecoveryCode(c) as string}`), used_at: null })))
         .execute();
     });
+    this.emit({ type: 'account', change: 'mfa-enabled', userId });
     return { recoveryCodes: codes };
   }
 
@@ -332,6 +368,7 @@ export class AuthService {
       await db.updateTable('auth_users').set({ totp_enabled: 0, totp_secret: null, totp_last_step: null, updated_at: this.clock.now() }).where('id', '=', userId).execute();
       await db.deleteFrom('auth_recovery_codes').where('user_id', '=', userId).execute();
     });
+    this.emit({ type: 'account', change: 'mfa-disabled', userId });
   }
 
   /** Sets up TOTP at once (demo users, tests): returns the secret. */
@@ -370,4 +407,4 @@ export function principalOf(user: AuthUsersTable, c: Pick<Principal, 'kind' | 'c
   return p;
 }
 
-export type { UserInfo };
+export type { AccountChange, UserInfo };
