@@ -19,6 +19,7 @@ import { runMedplumMemoryBaseline } from './medplum-memory-baseline.js';
 import { populate } from './populate.js';
 import { buildReport, formatReport } from './report-table.js';
 import { createThrowawayDatabase } from './throwaway-postgres.js';
+import { formatSyncReport, runSyncSuite } from './sync-suite.js';
 
 /** Progress goes to stderr so stdout holds the table. */
 function log(line: string): void {
@@ -75,6 +76,9 @@ async function run(opts: BenchOptions): Promise<void> {
       '',
     ].join('\n');
     process.stdout.write(text + '\n');
+    log('Sync: initial clone and propagation over HTTP (sync-suite.ts)');
+    const sync = await runSyncSuite({ resources: opts.quick ? 1000 : 50_000, writesPerSecond: 50, seconds: opts.quick ? 2 : 20, pg: opts.pg }, log);
+    process.stdout.write(formatSyncReport(sync) + '\n\n');
 
     const json = {
       version: 1,
@@ -84,7 +88,7 @@ async function run(opts: BenchOptions): Promise<void> {
       options: { quick: opts.quick, patients: opts.patients, seed: opts.seed, postgres: opts.pg !== undefined, latency: opts.latency, concurrency: opts.concurrency },
       populateSource: populate.name,
       report,
-      results: { sqlite: sq.result, medplumMemory: mem, postgres: pgr },
+      results: { sqlite: sq.result, medplumMemory: mem, postgres: pgr, sync },
     };
     mkdirSync(dirname(opts.out), { recursive: true });
     writeFileSync(opts.out, JSON.stringify(json, null, 2) + '\n');

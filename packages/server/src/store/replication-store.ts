@@ -10,6 +10,7 @@ import {
   badRequest,
   computeRevision,
   conflict,
+  extractIndexRows,
   generationOf,
   isDoNotReplicate,
   isRevisionId,
@@ -23,6 +24,7 @@ import type { RepositoryOptions, StoredVersion } from './fhir-repository.js';
 import { closingRevision, insertTreeRevision, leavesOf, settleWinner } from './revision-tree.js';
 import type { TreeDb } from './revision-tree.js';
 import { syncDb } from './sync-tables.js';
+import { writeStatementsFor } from './write-statements.js';
 import type { Clock } from './clock.js';
 import { systemClock } from './clock.js';
 
@@ -217,7 +219,10 @@ export class ReplicationStore {
     return this.store.writes.run(async (tx) => {
       let stored = 0;
       const effects: { type: string; id: string; effect: ApplyEffect }[] = [];
-      for (const doc of docs) {
+      const { fresh: newDocs, rest } = await this.splitNew(tx, docs);
+      stored += await this.insertNew(tx, newDocs);
+      for (const doc of newDocs) effects.push({ type: doc.type, id: doc.id, effect: doc.revisions[doc.revisions.length - 1]?.deleted ? 'unchanged' : 'created' });
+      for (const doc of rest) {
         const cur = await tx.selectFrom('resources').select(['rk', 'rev', 'deleted', 'conflicts']).where('type', '=', doc.type).where('id', '=', doc.id).executeTakeFirst();
         const known = new Set<string>();
         const wanted = [...new Set(doc.revisions.flatMap((r) => (r.parentRev ? [r.rev, r.parentRev] : [r.rev])))];
@@ -258,6 +263,83 @@ export class ReplicationStore {
       }
       return { stored, effects };
     });
+  }
+
+  /**
+   * Splits a batch into documents this node has never seen whose revisions are one
+   * linear chain from the root (an initial clone: written in multi-row statements) and
+   * the rest (merged into existing trees one by one).
+   */
+  private async splitNew(db: TreeDb, docs: readonly SyncDoc[]): Promise<{ fresh: SyncDoc[]; rest: SyncDoc[] }> {
+    const existing = new Set<string>();
+    for (const [type, list] of groupByType(docs)) {
+      for (const part of chunk(list, IN_CHUNK)) {
+        const rows = await db.selectFrom('resources').select('id').where('type', '=', type).where('id', 'in', part.map((d) => d.id)).execute();
+        for (const r of rows) existing.add(`${type}/${r.id}`);
+      }
+    }
+    const fresh: SyncDoc[] = [];
+    const rest: SyncDoc[] = [];
+    for (const doc of docs) {
+      const chain = doc.revisions.length > 0 && doc.revisions.every((r, i) => (i === 0 ? r.parentRev === null : r.parentRev === doc.revisions[i - 1]?.rev));
+      (chain && !existing.has(`${doc.type}/${doc.id}`) ? fresh : rest).push(doc);
+    }
+    return { fresh, rest };
+  }
+
+  /** Writes never-seen linear documents in multi-row statements; returns the revisions stored. */
+  private async insertNew(db: TreeDb, docs: readonly SyncDoc[]): Promise<number> {
+    if (docs.length === 0) return 0;
+    const revs = docs.flatMap((d) => d.revisions.map((r, i) => ({ doc: d, r, last: i === d.revisions.length - 1 })));
+    const seqOf = new Map<string, number>();
+    for (const part of chunk(revs, 4000)) {
+      const rows = await db
+        .insertInto('changes')
+        .values(part.map((x) => ({ type: x.doc.type, id: x.doc.id, rev: x.r.rev, deleted: x.r.deleted ? 1 : 0 })))
+        .returning(['seq', 'type', 'id', 'rev'])
+        .execute();
+      for (const row of rows) seqOf.set(`${row.type}/${row.id}/${row.rev}`, Number(row.seq));
+    }
+    const seq = (d: SyncDoc, r: SyncRevision): number => seqOf.get(`${d.type}/${d.id}/${r.rev}`) ?? 0;
+    const rkOf = new Map<SyncDoc, number>();
+    for (const part of chunk(docs, 2000)) {
+      const rows = await db
+        .insertInto('resources')
+        .values(
+          part.map((d) => {
+            const w = d.revisions[d.revisions.length - 1] as SyncRevision;
+            return { type: d.type, id: d.id, rev: w.rev, deleted: w.deleted ? 1 : 0, last_updated: w.lastUpdated, seq: seq(d, w), content: w.content };
+          }),
+        )
+        .returning(['rk', 'type', 'id'])
+        .execute();
+      const byKey = new Map(rows.map((r) => [`${r.type}/${r.id}`, Number(r.rk)]));
+      for (const d of part) rkOf.set(d, byKey.get(`${d.type}/${d.id}`) ?? 0);
+    }
+    for (const part of chunk(revs, 2000)) {
+      await db
+        .insertInto('revisions')
+        .values(
+          part.map((x) => ({
+            rk: rkOf.get(x.doc) ?? 0,
+            rev: x.r.rev,
+            parent_rev: x.r.parentRev,
+            generation: generationOf(x.r.rev),
+            deleted: x.r.deleted ? 1 : 0,
+            leaf: x.last ? 1 : 0,
+            last_updated: x.r.lastUpdated,
+            seq: seq(x.doc, x.r),
+            content: x.r.content,
+          })),
+        )
+        .execute();
+    }
+    const live = docs.filter((d) => !d.revisions[d.revisions.length - 1]?.deleted);
+    await writeStatementsFor(this.store.dialect).insertIndexRows(
+      db,
+      live.map((d) => ({ rk: rkOf.get(d) ?? 0, type: d.type, rows: extractIndexRows(JSON.parse((d.revisions[d.revisions.length - 1] as SyncRevision).content) as Resource) })),
+    );
+    return revs.length;
   }
 
   /** The resources (`type/id`) of `docs` that are live on this node, so that applying would rewrite or delete them. */

@@ -15,11 +15,13 @@ import { checkReplicatedDocs } from '../store/replication-store.js';
 export interface QuarantinePolicy {
   /** Share of this node's live resources (default 0.05). */
   share: number;
-  /** Smallest number of destructive writes ever quarantined (default 20), so a tiny practice can still sync edits. */
+  /** Smallest number of destructive writes ever quarantined (default 200), so a small practice can still sync a day of edits. */
   floor: number;
+  /** A session's count starts again after this long (default 1 hour), so a continuous replication is judged per hour. */
+  windowMs: number;
 }
 
-export const DEFAULT_QUARANTINE_POLICY: QuarantinePolicy = { share: 0.05, floor: 20 };
+export const DEFAULT_QUARANTINE_POLICY: QuarantinePolicy = { share: 0.05, floor: 200, windowMs: 3600_000 };
 
 /** One held batch, as listed. */
 export interface QuarantinedBatch {

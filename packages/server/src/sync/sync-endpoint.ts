@@ -37,7 +37,7 @@ export class SyncEndpoint {
   private readonly policy: QuarantinePolicy;
   private readonly now: () => number;
   /** Resources deleted or rewritten per peer session (each counted once), and the live resource count at the session's start. */
-  private readonly sessions = new Map<string, { touched: Set<string>; base: number }>();
+  private readonly sessions = new Map<string, { touched: Set<string>; base: number; startedAt: number }>();
   /** Activity of peers that call this node. */
   readonly activity = new Map<string, InboundPeerActivity>();
 
@@ -104,8 +104,8 @@ export class SyncEndpoint {
         checkReplicatedDocs(req.docs);
         const key = `${caller.nodeId}:${req.session}`;
         let session = this.sessions.get(key);
-        if (!session) {
-          session = { touched: new Set(), base: await this.repl.liveResourceCount() };
+        if (!session || this.now() - session.startedAt > this.policy.windowMs) {
+          session = { touched: new Set(), base: await this.repl.liveResourceCount(), startedAt: this.now() };
           this.sessions.set(key, session);
           if (this.sessions.size > 1000) this.sessions.delete(this.sessions.keys().next().value as string);
         }
