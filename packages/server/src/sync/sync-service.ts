@@ -306,9 +306,10 @@ export class SyncService {
   /** Saves the status in the store, for `chartroom sync status` in another process. */
   private async saveStatus(): Promise<void> {
     const status = await this.status();
-    const value = JSON.stringify({ ...status, at: undefined });
-    if (value === this.lastSaved) return;
-    this.lastSaved = value;
+    const compared = JSON.stringify({ ...status, at: undefined });
+    if (compared === this.lastSaved) return;
+    this.lastSaved = compared;
+    const value = JSON.stringify(status);
     await this.opts.store.writes.run(async (tx) => {
       await syncDb(tx).insertInto('sync_identity').values({ key: 'status', value }).onConflict((oc) => oc.column('key').doUpdateSet({ value })).execute();
     });
