@@ -97,7 +97,7 @@ export async function fhirTestApp(open: () => Promise<TestStore> = () => sqliteT
       headers['content-type'] ??= 'application/fhir+json';
     }
     const res = await app.inject({ method: method as 'GET', url, headers, ...(payload !== undefined ? { payload } : {}) });
-    const json = /json/.test(String(res.headers['content-type'] ?? '')) && res.body ? JSON.parse(res.body) : undefined;
+    const json = /(^|[/+])json\b/.test(String(res.headers['content-type'] ?? '')) && res.body ? JSON.parse(res.body) : undefined;
     return { status: res.statusCode, headers: res.headers, text: res.body, body: json };
   };
   const call = (method: string, path: string, opts: FhirCallOptions = {}): Promise<FhirReply> => request(method, `${FHIR_BASE}/${path}`, opts);
