@@ -12,6 +12,7 @@ import type { DemoContext } from './demo-context.js';
 import { buildPractice } from './practice.js';
 import type { ClinicianKey } from './practice.js';
 import { generateSchedule } from './schedule.js';
+import { demoCorrespondence, demoLithiumHistory, demoReviewTasks } from './results-and-correspondence.js';
 import type { Bookable } from './schedule.js';
 import { configureDemoSchedules, frontDeskDay } from './front-desk-day.js';
 
@@ -77,6 +78,7 @@ export function* demoBatches(options: DemoOptions = {}): Generator<DemoBatch> {
     if (summary.therapy) panels.psychotherapist.push(who);
     if (summary.today) todays.push({ ...who, with: summary.today });
     for (const r of resources) batch.push(r);
+    for (const r of [...demoLithiumHistory(ctx, summary, resources), ...demoReviewTasks(ctx, summary, resources), ...demoCorrespondence(ctx, summary)]) batch.push(r);
     if (batch.length >= batchSize) {
       yield { resources: batch, patientsDone: i + 1 };
       batch = [];
