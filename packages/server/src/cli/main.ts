@@ -90,7 +90,7 @@ async function serve(data: string, opts: { port?: string; host?: string; store?:
   const auth = openAuthService(store, readKey(dd), { settings: mfaSettings(dd.config.mfaRequiredRoles) });
   const security = await openAuditServices(store, dd.config.nodeId, dataDirSigner(dd.dir), (err) => console.error('audit trail: a batch could not be written yet (kept, retrying):', err));
   const sync = await startSync(store, dd, opts.store);
-  const app = await buildApp({ repo: store.repo, auth, smartApps: dd.config.smartApps, audit: security.audit, breakGlass: security.breakGlass, sync, practiceName: dd.config.practiceName, logger: false, bulkExport: { dir: join(dd.dir, 'exports') } });
+  const app = await buildApp({ repo: store.repo, auth, smartApps: dd.config.smartApps, audit: security.audit, breakGlass: security.breakGlass, sync, practiceName: dd.config.practiceName, logger: false, documents: { maxUploadBytes: (dd.config as { maxUploadBytes?: number }).maxUploadBytes }, bulkExport: { dir: join(dd.dir, 'exports') } });
   const address = await app.listen({ port, host });
   const mllp = mllpPort === undefined ? undefined : await startMllpListener(store.repo, { port: mllpPort, host, onError: (err) => console.error('MLLP:', err.message) });
   releaseStartupMemory();
