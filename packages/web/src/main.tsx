@@ -17,7 +17,7 @@ const theme = createTheme({
   variantColorResolver: (input) => {
     const r = defaultVariantColorsResolver(input);
     const base = parseThemeColor({ color: input.color ?? input.theme.primaryColor, theme: input.theme }).value;
-    if (input.variant === 'filled') return { ...r, hover: darken(base, 0.15) };
+    if (input.variant === 'filled') return { ...r, hover: darken(r.background, 0.2) };
     if (input.variant !== 'light') return r;
     return { ...r, color: darken(base, 0.35) };
   },

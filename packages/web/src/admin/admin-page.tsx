@@ -74,8 +74,8 @@ function Users() {
                   <Table.Td>
                     <Select aria-label={`Role of ${u.username}`} data={ROLES} value={u.role} onChange={(r) => r && void act(() => setRole(u.id, r as Role))} allowDeselect={false} w={150} size="xs" />
                   </Table.Td>
-                  <Table.Td>{u.mfaEnrolled ? <Badge color="teal">on</Badge> : <Badge color="orange">off</Badge>}</Table.Td>
-                  <Table.Td>{u.disabled ? <Badge color="gray">disabled</Badge> : <Badge color="blue" variant="light">active</Badge>}</Table.Td>
+                  <Table.Td>{u.mfaEnrolled ? <Badge color="teal" variant="light">on</Badge> : <Badge color="orange" variant="light">off</Badge>}</Table.Td>
+                  <Table.Td>{u.disabled ? <Badge color="gray" variant="light">disabled</Badge> : <Badge color="blue" variant="light">active</Badge>}</Table.Td>
                   <Table.Td>
                     <Button size="compact-xs" variant="light" color={u.disabled ? 'teal' : 'red'} onClick={() => void act(() => setDisabled(u.id, !u.disabled))}>
                       {u.disabled ? 'Enable' : 'Disable'}
@@ -174,7 +174,7 @@ function Peers() {
                 </Table.Td>
                 <Table.Td>{p.direction}</Table.Td>
                 <Table.Td>
-                  <Badge color={p.connected ? 'teal' : 'orange'}>{p.state}</Badge>
+                  <Badge color={p.connected ? "teal" : "orange"} variant="light">{p.state}</Badge>
                 </Table.Td>
                 <Table.Td>{when(p.lastSuccessAt)}</Table.Td>
                 <Table.Td>{p.pendingChanges}</Table.Td>

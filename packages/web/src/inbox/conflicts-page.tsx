@@ -56,7 +56,7 @@ function ConflictCard({ c, onResolved }: { c: Conflict; onResolved: () => void }
         <Text fw={700}>
           {c.type}/{c.id}
         </Text>
-        <Badge color="orange">{differing.length} differing fields</Badge>
+        <Badge color="orange" variant="light">{differing.length} differing fields</Badge>
       </Group>
       <Table mt="sm" withColumnBorders aria-label={`Versions of ${c.type}/${c.id}`}>
         <Table.Thead>

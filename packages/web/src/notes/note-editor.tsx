@@ -121,7 +121,7 @@ export function NoteEditor({ chart, onDone }: { chart: ChartData; onDone: (signe
         />
         <Group justify="space-between">
           <Text size="sm" c={save.kind === 'failed' ? 'red.8' : 'dimmed'} role="status" aria-live="polite" data-testid="save-state">
-            {save.kind === 'idle' && 'Not saved yet'}
+            {save.kind === 'idle' && 'Saved automatically as you type'}
             {save.kind === 'saving' && 'Saving draft…'}
             {save.kind === 'saved' && `Draft saved at ${timeText(save.at)}`}
             {save.kind === 'failed' && 'Draft not saved'}

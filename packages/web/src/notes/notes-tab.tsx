@@ -51,7 +51,7 @@ function NoteCard({ note, onChanged }: { note: DocumentReference; onChanged: () 
               Signed{note.authenticator?.display ? ` by ${note.authenticator.display}` : ''} · locked
             </Badge>
           ) : (
-            <Badge color="yellow">Draft</Badge>
+            <Badge color="yellow" variant="light">Draft</Badge>
           )}
         </Group>
       </Group>

@@ -90,7 +90,7 @@ function AppointmentCard({ a, onChanged }: { a: DayAppointment; onChanged: () =>
             {[a.appointmentType, a.reason && !a.reason.startsWith(a.appointmentType ?? '\u0000') ? a.reason : undefined].filter(Boolean).join(' · ')}
           </Text>
         </div>
-        <Badge color={STATUS_LABEL[a.status]?.color ?? 'gray'} variant={a.status === 'booked' ? 'outline' : 'filled'} style={{ flexShrink: 0 }}>
+        <Badge color={STATUS_LABEL[a.status]?.color ?? 'gray'} variant={a.status === 'booked' ? 'outline' : 'light'} style={{ flexShrink: 0 }}>
           {STATUS_LABEL[a.status]?.state ?? a.status}
         </Badge>
       </Group>
