@@ -153,5 +153,18 @@ for (const kind of STORE_KINDS) {
       assert.deepEqual(s.notes.map((n) => [n.title, n.status]), [['SOAP note', 'draft']]);
       assert.deepEqual(s.conflicts, []);
     });
+
+    it('lists the chart’s resources in sync conflict, and only this chart’s', async () => {
+      // The replication store marks a resource with more than one live leaf (resources.conflicts).
+      const mark = (type: string, id: string) => t.repo.dialect.db.updateTable('resources').set({ conflicts: 2 }).where('type', '=', type).where('id', '=', id).execute();
+      await mark('MedicationRequest', 'mr-lithium');
+      await mark('AllergyIntolerance', 'allergy-bob');
+      await mark('Patient', 'alice');
+      const s = (await t.request('GET', '/api/patients/alice/summary')).body as unknown as ChartSummary;
+      assert.deepEqual(s.conflicts, [
+        { resourceType: 'MedicationRequest', id: 'mr-lithium', leaves: 2 },
+        { resourceType: 'Patient', id: 'alice', leaves: 2 },
+      ]);
+    });
   });
 }

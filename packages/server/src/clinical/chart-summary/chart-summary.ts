@@ -93,8 +93,8 @@ export interface ChartSummary {
   abnormalLabs: SummaryObservation[];
   notes: NoteSummary[];
   upcomingAppointments: { id: string; start: string | undefined; status: string; type: string | undefined; practitioner: string | undefined }[];
-  /** Open sync conflicts on this chart. TODO: fill from the replication helper's conflict inbox once it exposes a per-patient query. */
-  conflicts: { resourceType: string; id: string }[];
+  /** Resources of this chart in conflict after sync (more than one live revision), to resolve in the conflict inbox (`GET /api/conflicts`). */
+  conflicts: { resourceType: string; id: string; leaves: number }[];
 }
 
 const ABNORMAL = new Set(['H', 'L', 'HH', 'LL', 'A', 'AA', 'HU', 'LU', '>', '<']);
@@ -163,6 +163,25 @@ export class ChartSummaryService {
     return out;
   }
 
+  /** The chart's resources in sync conflict: few practice-wide, found through the partial index on `conflicts > 0`. */
+  private async conflicts(patientId: string): Promise<ChartSummary['conflicts']> {
+    const rows = await this.repo.dialect.db
+      .selectFrom('resources as r')
+      .select(['r.type', 'r.id', 'r.conflicts'])
+      .where('r.conflicts', '>', 0)
+      .where((eb) =>
+        eb.or([
+          eb.and([eb('r.type', '=', 'Patient'), eb('r.id', '=', patientId)]),
+          eb.exists(eb.selectFrom('sp_reference as s').select('s.rk').whereRef('s.rk', '=', 'r.rk').where('s.target_id', '=', patientId).where('s.target_type', '=', 'Patient')),
+        ]),
+      )
+      .orderBy('r.type')
+      .orderBy('r.id')
+      .limit(100)
+      .execute();
+    return rows.map((r) => ({ resourceType: r.type, id: r.id, leaves: Number(r.conflicts) }));
+  }
+
   private async search<T extends Resource>(type: T['resourceType'], query: Record<string, string | string[]>): Promise<T[]> {
     const res = await this.repo.search(parseSearchRequest(type, query));
     return res.matches.map((v) => JSON.parse(v.json) as T);
@@ -176,12 +195,13 @@ export class ChartSummaryService {
     const now = this.clock.now();
     const subject = `Patient/${patientId}`;
     const yearAgo = new Date(now - 365 * 86_400_000).toISOString();
-    const [list, vitals, labs, notes, appts] = await Promise.all([
+    const [list, vitals, labs, notes, appts, conflicts] = await Promise.all([
       this.compartment(patientId, ['Condition', 'AllergyIntolerance', 'MedicationRequest', 'MedicationStatement', 'Coverage', 'Account']),
       this.search<Observation>('Observation', { subject, category: 'vital-signs', _sort: '-date', _count: '40' }),
       this.search<Observation>('Observation', { subject, category: 'laboratory', date: `ge${yearAgo}`, _sort: '-date', _count: '200' }),
       this.search<DocumentReference>('DocumentReference', { subject, _sort: '-date', _count: '12' }),
       this.search<Appointment>('Appointment', { actor: subject, date: `ge${new Date(now).toISOString()}`, _sort: 'date', _count: '10' }),
+      this.conflicts(patientId),
     ]);
 
     const problems: SummaryProblem[] = [];
@@ -301,7 +321,7 @@ export class ChartSummaryService {
           type: a.appointmentType?.text ?? a.appointmentType?.coding?.[0]?.display,
           practitioner: a.participant?.find((x) => x.actor?.reference?.startsWith('Practitioner/'))?.actor?.display,
         })),
-      conflicts: [],
+      conflicts,
     };
   }
 }

@@ -14,7 +14,7 @@ import type { Clock } from '../../store/clock.js';
 import { systemClock } from '../../store/clock.js';
 import { lockFor } from '../../fhir/keyed-lock.js';
 import { patientMrn, patientName } from './patient-facts.js';
-import { patientKeysByBirthDate, patientKeysByPhone, phoneDigits } from './patient-search.js';
+import { loadByKeys, patientKeysByBirthDate, patientKeysByPhone, phoneDigits } from './patient-search.js';
 
 /** Chartroom's MRN system for patients registered here. */
 export const CHARTROOM_MRN_SYSTEM = 'https://chartroom.dev/fhir/mrn';
@@ -219,8 +219,7 @@ export class PatientRegistration {
 
   private async load(rks: number[]): Promise<Patient[]> {
     if (!rks.length) return [];
-    const rows = await this.repo.dialect.db.selectFrom('resources').select('content').where('rk', 'in', rks).where('type', '=', 'Patient').where('deleted', '=', 0).execute();
-    return rows.map((r) => JSON.parse(r.content) as Patient);
+    return loadByKeys(this.repo, rks);
   }
 
   private duplicateOutcome(candidates: DuplicateCandidate[]): OutcomeError {

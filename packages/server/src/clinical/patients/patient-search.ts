@@ -36,6 +36,9 @@ export interface ParsedPatientQuery {
   number: { raw: string; digits: string } | undefined;
 }
 
+/** Name parts are counted up to this many index rows to pick the one that drives the query. */
+const DRIVER_COUNT_BOUND = 3000;
+
 const US_DATE = /^(\d{1,2})\/(\d{1,2})\/(\d{4})$/;
 
 function isoDate(token: string): string | undefined {
@@ -99,17 +102,17 @@ export async function patientKeysByBirthDate(repo: FhirRepository, range: { low:
   return rows.rows.map((r) => Number(r.rk));
 }
 
-async function loadByKeys(repo: FhirRepository, rks: readonly number[]): Promise<Patient[]> {
+/** Patients by row key, in the order of the keys (deleted ones and other types left out). */
+export async function loadByKeys(repo: FhirRepository, rks: readonly number[]): Promise<Patient[]> {
   if (!rks.length) return [];
-  const rows = await repo.dialect.db
-    .selectFrom('resources')
-    .select(['rk', 'content'])
-    .where('rk', 'in', [...new Set(rks)])
-    .where('type', '=', 'Patient')
-    .where('deleted', '=', 0)
-    .execute();
+  // By primary key only: with `type = 'Patient'` as well, SQLite's planner (no statistics)
+  // walks every Patient through the (type, …) index and probes the key list for each.
+  const rows = await repo.dialect.db.selectFrom('resources').select(['rk', 'type', 'deleted', 'content']).where('rk', 'in', [...new Set(rks)]).execute();
   const order = new Map(rks.map((rk, i) => [rk, i]));
-  return rows.sort((a, b) => (order.get(a.rk) ?? 0) - (order.get(b.rk) ?? 0)).map((r) => JSON.parse(r.content) as Patient);
+  return rows
+    .filter((r) => r.type === 'Patient' && r.deleted === 0)
+    .sort((a, b) => (order.get(a.rk) ?? 0) - (order.get(b.rk) ?? 0))
+    .map((r) => JSON.parse(r.content) as Patient);
 }
 
 function nameCondition(alias: string, n: { code: string; prefix: string }): RawBuilder<unknown> {
@@ -124,9 +127,11 @@ function matchesNames(p: Patient, names: ParsedPatientQuery['names']): boolean {
   return names.every((n) => parts(n.code).some((v) => v.startsWith(n.prefix)));
 }
 
-function sortHits(a: PatientHit, b: PatientHit): number {
-  const k = (h: PatientHit): string => normalizeString(`${h.family ?? ''} ${h.given.join(' ')}`);
-  return k(a).localeCompare(k(b)) || (a.birthDate ?? '').localeCompare(b.birthDate ?? '') || a.id.localeCompare(b.id);
+/** Sorts hits by family, then given names, then birth date (each key folded once). */
+function sortHits(hits: PatientHit[]): PatientHit[] {
+  const keyed = hits.map((h) => ({ h, k: normalizeString(`${h.family ?? ''} ${h.given.join(' ')}`) }));
+  keyed.sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : 0) || (a.h.birthDate ?? '').localeCompare(b.h.birthDate ?? '') || (a.h.id < b.h.id ? -1 : 1));
+  return keyed.map((x) => x.h);
 }
 
 /** Type-ahead search; at most `limit` patients (default 20), sorted by family then given name. */
@@ -135,7 +140,7 @@ export async function searchPatients(repo: FhirRepository, q: string | undefined
   if (q.length > 200) throw badRequest('q is at most 200 characters', 'q');
   if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw badRequest('limit must be a whole number from 1 to 100', 'limit');
   const parsed = parsePatientQuery(q);
-  const fetch = limit * 3;
+  const fetch = limit * 2;
   let patients: Patient[] = [];
   if (parsed.number) {
     // An MRN (identifier prefix, as typed or upper-cased) or a phone number (digits anywhere).
@@ -150,7 +155,18 @@ export async function searchPatients(repo: FhirRepository, q: string | undefined
     if (parsed.number.digits.length >= 4) keys.push(...(await patientKeysByPhone(repo, phoneDigits(parsed.number.digits), fetch)));
     patients = await loadByKeys(repo, keys);
   } else if (parsed.names.length) {
-    const [first, ...rest] = [...parsed.names].sort((a, b) => b.prefix.length - a.prefix.length) as [ParsedPatientQuery['names'][number], ...ParsedPatientQuery['names']];
+    // Drive from the rarest name part (counted up to a bound, a short index range scan each).
+    const sized = await Promise.all(
+      (parsed.names.length > 1 ? parsed.names : []).map(async (n) => {
+        const c = await sql<{ n: number | string }>`
+          SELECT count(*) AS n FROM (SELECT 1 FROM sp_string s WHERE s.type = 'Patient' AND ${nameCondition('s', n)} LIMIT ${DRIVER_COUNT_BOUND}) x`.execute(repo.dialect.db);
+        return { n, count: Number(c.rows[0]?.n ?? 0) };
+      }),
+    );
+    if (sized.some((x) => x.count === 0)) return { query: q, results: [] };
+
+    const ordered = parsed.names.length === 1 ? parsed.names : sized.sort((a, b) => a.count - b.count || b.n.prefix.length - a.n.prefix.length).map((x) => x.n);
+    const [first, ...rest] = ordered as [ParsedPatientQuery['names'][number], ...ParsedPatientQuery['names']];
     // The other conditions are checked per candidate by its row key (index `…_rk`): no `type`
     // condition there, so the planner cannot pick the (type, code, value) index and scan a
     // whole prefix range for each candidate (row keys are unique across types anyway).
@@ -169,10 +185,6 @@ export async function searchPatients(repo: FhirRepository, q: string | undefined
   if (parsed.number && parsed.names.length) patients = patients.filter((p) => matchesNames(p, parsed.names));
   if (parsed.number && parsed.birthDate) patients = patients.filter((p) => p.birthDate && parseDateRange(p.birthDate)?.low === parsed.birthDate?.low);
   const seen = new Set<string>();
-  const results = patients
-    .filter((p) => p.active !== false && !seen.has(p.id ?? '') && seen.add(p.id ?? ''))
-    .map(hit)
-    .sort(sortHits)
-    .slice(0, limit);
+  const results = sortHits(patients.filter((p) => p.active !== false && !seen.has(p.id ?? '') && seen.add(p.id ?? '')).map(hit)).slice(0, limit);
   return { query: q, results };
 }
