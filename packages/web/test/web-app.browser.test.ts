@@ -57,6 +57,9 @@ test('web app in headless Chromium against a demo node', { skip: BROWSER_SKIP, t
     };
     const shotOf = (p: Page) => (name: string) => p.screenshot({ path: join(shots, `${name}.png`) });
     const axeOf = (p: Page) => async (screen: string) => {
+      // Judge the resting state: no hovered button, no colour transition under way.
+      await p.mouse.move(0, 0);
+      await p.waitForTimeout(300);
       const v = await seriousAxeViolations(p);
       assert.equal(v.length, 0, `serious/critical accessibility violations on ${screen}:\n${describeViolations(v)}`);
     };
