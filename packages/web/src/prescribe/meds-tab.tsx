@@ -46,7 +46,7 @@ export function MedsTab({ chart, onChanged }: { chart: ChartData; onChanged: () 
                 <Table.Td>{dateText(m.authoredOn)}</Table.Td>
                 <Table.Td>{m.requester?.display}</Table.Td>
                 <Table.Td>
-                  <Badge color={m.status === 'active' ? 'teal' : 'gray'} variant="light">
+                  <Badge color={m.status === 'active' ? 'teal' : 'gray'} variant="light" style={{ overflow: 'visible', maxWidth: 'none' }}>
                     {m.status}
                   </Badge>
                 </Table.Td>
