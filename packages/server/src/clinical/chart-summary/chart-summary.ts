@@ -165,21 +165,24 @@ export class ChartSummaryService {
 
   /** The chart's resources in sync conflict: few practice-wide, found through the partial index on `conflicts > 0`. */
   private async conflicts(patientId: string): Promise<ChartSummary['conflicts']> {
-    const rows = await this.repo.dialect.db
-      .selectFrom('resources as r')
-      .select(['r.type', 'r.id', 'r.conflicts'])
-      .where('r.conflicts', '>', 0)
-      .where((eb) =>
-        eb.or([
-          eb.and([eb('r.type', '=', 'Patient'), eb('r.id', '=', patientId)]),
-          eb.exists(eb.selectFrom('sp_reference as s').select('s.rk').whereRef('s.rk', '=', 'r.rk').where('s.target_id', '=', patientId).where('s.target_type', '=', 'Patient')),
-        ]),
-      )
-      .orderBy('r.type')
-      .orderBy('r.id')
-      .limit(100)
+    // Resources in conflict anywhere (the partial index on `conflicts > 0`; usually none), then
+    // those of this chart among them.
+    const open = await this.repo.dialect.db.selectFrom('resources').select(['rk', 'type', 'id', 'conflicts']).where('conflicts', '>', 0).limit(5000).execute();
+    if (!open.length) return [];
+    const mine = new Set<number>(open.filter((r) => r.type === 'Patient' && r.id === patientId).map((r) => r.rk));
+    const refs = await this.repo.dialect.db
+      .selectFrom('sp_reference')
+      .select('rk')
+      .where('rk', 'in', open.map((r) => r.rk))
+      .where('target_id', '=', patientId)
+      .where('target_type', '=', 'Patient')
       .execute();
-    return rows.map((r) => ({ resourceType: r.type, id: r.id, leaves: Number(r.conflicts) }));
+    for (const r of refs) mine.add(r.rk);
+    return open
+      .filter((r) => mine.has(r.rk))
+      .sort((a, b) => (a.type < b.type ? -1 : a.type > b.type ? 1 : a.id < b.id ? -1 : 1))
+      .slice(0, 100)
+      .map((r) => ({ resourceType: r.type, id: r.id, leaves: Number(r.conflicts) }));
   }
 
   private async search<T extends Resource>(type: T['resourceType'], query: Record<string, string | string[]>): Promise<T[]> {
