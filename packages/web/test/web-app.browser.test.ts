@@ -107,6 +107,7 @@ test('web app in headless Chromium against a demo node', { skip: BROWSER_SKIP, t
       const after = page.locator('.appt-card', { hasText: patient }).locator('.mantine-Badge-root', { hasText: /^(arrived|checked in)$/i });
       await after.first().waitFor();
       t.diagnostic(`${patient}: now ${await after.first().innerText()}`);
+      await page.evaluate(() => window.scrollTo(0, 0));
       await shot('today');
       await axe('Today');
     });
