@@ -31,7 +31,7 @@ const TYPES: Record<string, string> = {
 };
 
 /** Paths that belong to the server, never to the web app's fallback. */
-const SERVER_PATHS = /^\/(api|fhir|cds-services|healthz|\.well-known)(\/|$)/;
+const SERVER_PATHS = /^\/(api|fhir|cds-services|sync|oauth|healthz|\.well-known)(\/|$)/;
 
 function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -84,8 +84,10 @@ export function registerWebApp(app: FastifyInstance, practiceName: string, dist 
           .send(await readFile(file));
       }
     }
-    // A file-like path that is not there is a 404; anything else is a screen of the app.
+    // A file-like path that is not there is a 404; a browser navigating anywhere else gets a
+    // screen of the app; any other client (a script, a FHIR client) gets a plain 404.
     if (extname(path)) throw outcomeError('notFound', `No file ${path}`);
+    if (!/text\/html/i.test(String(req.headers.accept ?? ''))) throw outcomeError('notFound', `No route for ${req.method} ${req.url}`);
     return sendIndex(reply, practiceName, dist);
   });
 }
