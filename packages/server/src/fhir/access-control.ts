@@ -8,7 +8,7 @@
  * A request without a principal is the node itself and passes untouched.
  */
 import type { Resource } from '@medplum/fhirtypes';
-import { OutcomeError, decide, outcome } from '@chartroom/core';
+import { OutcomeError, conflict, decide, outcome } from '@chartroom/core';
 import type { Action, BreakGlassGrant, Decision, Principal, SearchRequest } from '@chartroom/core';
 import type { FhirRepository, SearchResult, StoredVersion } from '../store/fhir-repository.js';
 import type { Clock } from '../store/clock.js';
@@ -135,6 +135,20 @@ class AccessGuard {
   }
 }
 
+/**
+ * Signed notes and letters (DocumentReference or Composition whose status is final or
+ * amended) are locked for API callers: a change is an addendum or an amendment through the
+ * notes routes, never an edit or a deletion of the signed text.
+ */
+function refuseSignedDocumentChange(action: 'update' | 'delete', current: StoredVersion): void {
+  if (current.type !== 'DocumentReference' && current.type !== 'Composition') return;
+  const r = JSON.parse(current.json) as { docStatus?: string; status?: string };
+  const signed = current.type === 'DocumentReference' ? r.docStatus === 'final' || r.docStatus === 'amended' : r.status === 'final' || r.status === 'amended';
+  if (signed) {
+    throw conflict(`${current.type}/${current.id} is signed and locked: it cannot be ${action === 'update' ? 'edited' : 'deleted'}; write an addendum (POST /api/notes/${current.id}/addendum) or record an amendment`);
+  }
+}
+
 function bodyType(input: unknown): string | undefined {
   const t = (input as { resourceType?: unknown } | null)?.resourceType;
   return typeof t === 'string' ? t : undefined;
@@ -188,7 +202,10 @@ function guardedRepository(repo: FhirRepository, guard: AccessGuard): FhirReposi
       const id = (input as { id?: unknown } | null)?.id;
       if (type) {
         const current = typeof id === 'string' ? await repo.readCurrent(type, id) : undefined;
-        if (current && !current.deleted) guard.requireResource('update', JSON.parse(current.json) as Resource);
+        if (current && !current.deleted) {
+          guard.requireResource('update', JSON.parse(current.json) as Resource);
+          refuseSignedDocumentChange('update', current);
+        }
         guard.requireResource(current && !current.deleted ? 'update' : 'create', input as Resource);
       }
       const r = await repo.update(input, opts);
@@ -198,7 +215,10 @@ function guardedRepository(repo: FhirRepository, guard: AccessGuard): FhirReposi
     delete: async (type: string, id: string): Promise<boolean> => {
       guard.requireType('delete', type);
       const current = await repo.readCurrent(type, id);
-      if (current && !current.deleted) guard.requireResource('delete', JSON.parse(current.json) as Resource);
+      if (current && !current.deleted) {
+        guard.requireResource('delete', JSON.parse(current.json) as Resource);
+        refuseSignedDocumentChange('delete', current);
+      }
       const done = await repo.delete(type, id);
       guard.writes.push({ action: 'delete', ref: `${type}/${id}`, patients: current ? patientsIn(current) : [] });
       return done;
