@@ -36,6 +36,19 @@ for (const kind of STORE_KINDS) {
     });
     after(async () => t.dispose());
 
+    it('lists the operations the server runs: $everything, $summary and $export', async () => {
+      const patient = cs.rest?.[0]?.resource?.find((r) => r.type === 'Patient');
+      assert.deepEqual(patient?.operation?.map((o) => o.name), ['everything', 'summary', 'export']);
+      assert.deepEqual(cs.rest?.[0]?.resource?.find((r) => r.type === 'Group')?.operation?.map((o) => o.name), ['export']);
+      assert.deepEqual(cs.rest?.[0]?.operation?.map((o) => o.name), ['export']);
+      const p = await t.repo.create({ resourceType: 'Patient', name: [{ family: 'Ng' }] });
+      const summary = await t.call('GET', `Patient/${p.id}/$summary`);
+      assert.equal(summary.status, 200, summary.text);
+      assert.equal(summary.body.resourceType, 'Bundle');
+      const everything = await t.call('GET', `Patient/${p.id}/$everything`);
+      assert.equal(everything.status, 200, everything.text);
+    });
+
     it('is an R4 CapabilityStatement for JSON with the system interactions the server has', () => {
       assert.equal(cs.resourceType, 'CapabilityStatement');
       assert.equal(cs.fhirVersion, '4.0.1');

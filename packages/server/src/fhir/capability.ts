@@ -33,8 +33,16 @@ export function capabilityStatement(version: string): CapabilityStatement {
       ...[...searchParamsFor(type).values()].map((p) => ({ name: p.code, type: p.type, definition: p.url, documentation: p.description })),
     ],
     ...(type === 'Patient'
-      ? { operation: [{ name: 'everything', definition: 'http://hl7.org/fhir/OperationDefinition/Patient-everything' }] }
-      : {}),
+      ? {
+          operation: [
+            { name: 'everything', definition: 'http://hl7.org/fhir/OperationDefinition/Patient-everything' },
+            { name: 'summary', definition: 'http://hl7.org/fhir/uv/ips/OperationDefinition/summary' },
+            { name: 'export', definition: 'http://hl7.org/fhir/uv/bulkdata/OperationDefinition/patient-export' },
+          ],
+        }
+      : type === 'Group'
+        ? { operation: [{ name: 'export', definition: 'http://hl7.org/fhir/uv/bulkdata/OperationDefinition/group-export' }] }
+        : {}),
   }));
   cached = {
     resourceType: 'CapabilityStatement',
@@ -50,6 +58,7 @@ export function capabilityStatement(version: string): CapabilityStatement {
         mode: 'server',
         resource,
         interaction: [{ code: 'transaction' }, { code: 'batch' }, { code: 'history-system' }],
+        operation: [{ name: 'export', definition: 'http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export' }],
       },
     ],
   };
