@@ -117,7 +117,11 @@ try {
       const have = new Set(rows.map((r) => `${r.id} ${r.rev}`));
       lost += acked.filter((w) => !have.has(`${w.id} ${w.rev}`)).length;
     }
-    if (new Set(snaps).size !== 1) divergent++;
+    if (new Set(snaps).size !== 1) {
+      divergent++;
+      // Replay: the same --seed reaches this run again; the trees say where the nodes differ.
+      process.stderr.write(`DIVERGED run ${runs} (prefix ${prefix}):\n${snaps.map((x, i) => `  ${nodes[i]?.name ?? i}: ${x}`).join('\n')}\n`);
+    }
     acknowledged += acked.length * nodes.length;
     runs++;
     if (runs % 100 === 0) process.stderr.write(`  ${runs} runs, ${faults} faults, ${acknowledged} acknowledged write copies, ${lost} lost, ${divergent} divergent\n`);
