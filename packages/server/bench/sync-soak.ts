@@ -4,7 +4,7 @@
  * (encrypted SQLite, opened once), random writes and deletions of shared resources on random
  * nodes, random one-way syncs whose requests are lost before or after the peer handled
  * them, duplicated, or refused by a partition, in small batches; then every pair is synced
- * without faults and every node must hold the same trees, winners and every acknowledged
+ * without faults (a failed healing sync is counted and healing repeated) and every node must hold the same trees, winners and every acknowledged
  * write. (Real-process faults — SIGKILL, TCP proxy, clock skew — are in test/sync-faults.test.ts.)
  *
  *   node --import tsx packages/server/bench/sync-soak.ts [--minutes M] [--runs N] [--seed S]
@@ -58,6 +58,7 @@ let faults = 0;
 let acknowledged = 0;
 let lost = 0;
 let divergent = 0;
+let healingFailures = 0;
 
 function replicator(a: Node, b: Node, faulty: boolean): Replicator {
   const fault = (): DeliveryFault => {
@@ -102,7 +103,26 @@ try {
         await replicator(node, other, true).run();
       }
     }
-    for (let round = 0; round < 2; round++) for (const a of nodes) for (const b of nodes) if (a !== b) await replicator(a, b, false).run();
+    // Healing: every pair twice, without faults. A healing sync that fails is counted and
+    // healing repeated (at most 3 more times), so a failed sync is not mistaken for divergence.
+    const heal = async (): Promise<boolean> => {
+      let ok = true;
+      for (let round = 0; round < 2; round++) {
+        for (const a of nodes) {
+          for (const b of nodes) {
+            if (a === b) continue;
+            const r = await replicator(a, b, false).run();
+            if (r.ok) continue;
+            ok = false;
+            healingFailures++;
+            process.stderr.write(`  run ${runs}: healing sync ${a.name}>${b.name} failed: ${r.state.lastError ?? r.state.status}\n`);
+          }
+        }
+      }
+      return ok;
+    };
+    let healed = await heal();
+    for (let again = 0; !healed && again < 3; again++) healed = await heal();
     const snaps: string[] = [];
     for (const n of nodes) {
       const rows = await n.store.dialect.db
@@ -120,7 +140,7 @@ try {
     if (new Set(snaps).size !== 1) {
       divergent++;
       // Replay: the same --seed reaches this run again; the trees say where the nodes differ.
-      process.stderr.write(`DIVERGED run ${runs} (prefix ${prefix}):\n${snaps.map((x, i) => `  ${nodes[i]?.name ?? i}: ${x}`).join('\n')}\n`);
+      process.stderr.write(`DIVERGED run ${runs} (prefix ${prefix})${healed ? '' : ' after failed healing'}:\n${snaps.map((x, i) => `  ${nodes[i]?.name ?? i}: ${x}`).join('\n')}\n`);
     }
     acknowledged += acked.length * nodes.length;
     runs++;
@@ -130,5 +150,5 @@ try {
   for (const n of nodes) await n.store.close();
   rmSync(dir, { recursive: true, force: true });
 }
-console.log(`sync soak (seed ${seed}): runs ${runs}, faults injected ${faults}, writes acknowledged ${acknowledged / nodes.length} (checked on ${nodes.length} nodes each), writes lost ${lost}, divergent runs ${divergent}`);
+console.log(`sync soak (seed ${seed}): runs ${runs}, faults injected ${faults}, writes acknowledged ${acknowledged / nodes.length} (checked on ${nodes.length} nodes each), writes lost ${lost}, divergent runs ${divergent}, failed healing syncs ${healingFailures}`);
 process.exitCode = lost === 0 && divergent === 0 ? 0 : 1;

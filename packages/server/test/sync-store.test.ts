@@ -150,6 +150,30 @@ for (const kind of STORE_KINDS) {
       });
     });
 
+    it('deleting the last live leaf makes the highest deleted leaf the winner, as replication does', async () => {
+      // Found by the sync soak: a local delete kept its own tombstone as the current row although
+      // a longer deleted branch outranks it; the peer settled the other leaf, and the nodes diverged.
+      await withNodes(kind.open, 2, async ([a, b]) => {
+        if (!a || !b) return;
+        await a.store.repo.update(patient('p1', 'Original'));
+        await syncBoth(a, b);
+        await a.store.repo.update(patient('p1', 'A1'));
+        await a.store.repo.update(patient('p1', 'A2'));
+        await a.store.repo.delete('Patient', 'p1');
+        await b.store.repo.update(patient('p1', 'B'));
+        await syncBoth(a, b);
+        assert.match((await b.store.repo.read('Patient', 'p1')).json, /"B"/);
+        await b.store.repo.delete('Patient', 'p1');
+        const leaves = (await b.repl.revisionTree('Patient', 'p1')).filter((r) => r.leaf);
+        assert.equal(leaves.length, 2);
+        assert.ok(leaves.every((l) => l.deleted));
+        const longest = leaves.reduce((x, y) => (Number(y.rev.split('-')[0]) > Number(x.rev.split('-')[0]) ? y : x));
+        assert.equal((await b.store.repo.readCurrent('Patient', 'p1'))?.rev, longest.rev);
+        await syncBoth(a, b);
+        assert.deepEqual(await nodeSnapshot(b), await nodeSnapshot(a));
+      });
+    });
+
     it('append-only kinds never conflict: the loser is closed the same way on every node', async () => {
       await withNodes(kind.open, 2, async ([a, b]) => {
         if (!a || !b) return;

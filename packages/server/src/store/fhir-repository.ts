@@ -263,9 +263,11 @@ export class FhirRepository {
       const existing = await repo.current(type, id);
       if (!existing) throw notFound(`${type}/${id} not found`);
       if (existing.deleted) return false;
-      await repo.writeRevision(existing, type, id, undefined);
-      // Another live leaf (a replication conflict) becomes the winner once this one is deleted.
-      if (existing.conflicts) await settleWinner(repo.db, repo.dialect, existing.rk, type, id, undefined);
+      const tombstone = await repo.writeRevision(existing, type, id, undefined);
+      // Another live leaf (a replication conflict) becomes the winner once this one is deleted;
+      // with none left, the highest deleted leaf wins, which need not be this tombstone (a
+      // longer deleted branch outranks it) — settled as every node receiving it settles it.
+      await settleWinner(repo.db, repo.dialect, existing.rk, type, id, tombstone.rev);
       return true;
     });
   }
