@@ -47,7 +47,7 @@ export interface HeadRow {
 export interface ChainProblem {
   nodeId: string;
   seq: number;
-  problem: 'edited' | 'missing' | 'inserted' | 'broken-link' | 'bad-signature' | 'head-mismatch' | 'unknown-key';
+  problem: 'edited' | 'missing' | 'inserted' | 'broken-link' | 'bad-signature' | 'head-mismatch' | 'unknown-key' | 'regressed';
   detail: string;
 }
 
@@ -103,4 +103,50 @@ export function verifyChain(nodeId: string, rows: readonly ChainRow[], heads: re
     else signedThrough = Math.max(signedThrough, seq);
   }
   return { problems, lastSeq: expectedSeq - 1, signedThrough };
+}
+
+/** The answer of {@link headExtends}: `ok` with no problems, or what is wrong. */
+export interface HeadExtension {
+  ok: boolean;
+  problems: ChainProblem[];
+}
+
+/**
+ * The hub's check on a node's newly received signed head (pure, no I/O): `next` must be
+ * validly signed by a trusted key of the node, and `events` — the node's events after
+ * `prev.seq` up to and including `next.seq`, in order — must link from `prev.hash`
+ * (genesis when `prev` is undefined) to exactly `next.hash`. So a node (or anyone holding
+ * its database) cannot rewrite history the hub has already seen a signature for.
+ * `trustedKeys` defaults to `prev`'s key (key continuity); pass the key learnt at
+ * enrolment for a node's first head. A head equal to `prev` (re-sent) extends it; a head
+ * with a lower seq, or the same seq and another hash, does not.
+ */
+export function headExtends(prev: HeadRow | undefined, next: HeadRow, events: readonly ChainRow[], trustedKeys: readonly string[] = prev ? [prev.public_key] : []): HeadExtension {
+  const nodeId = next.node_id;
+  const nextSeq = Number(next.seq);
+  const prevSeq = prev ? Number(prev.seq) : 0;
+  const fail = (seq: number, problem: ChainProblem['problem'], detail: string): HeadExtension => ({ ok: false, problems: [{ nodeId, seq, problem, detail }] });
+  if (prev && prev.node_id !== nodeId) return fail(nextSeq, 'unknown-key', `the head is node ${nodeId}'s but the previous head is node ${prev.node_id}'s`);
+  if (!trustedKeys.includes(next.public_key)) return fail(nextSeq, 'unknown-key', `the head at ${nextSeq} is signed by a key not trusted for node ${nodeId}`);
+  if (!verifyHead(nodeId, nextSeq, next.hash, next.public_key, next.signature)) return fail(nextSeq, 'bad-signature', `the signature of the head at ${nextSeq} is not valid`);
+  if (nextSeq < prevSeq) return fail(nextSeq, 'regressed', `the head at ${nextSeq} is behind the previous signed head at ${prevSeq}`);
+  if (nextSeq === prevSeq) {
+    if (prev && prev.hash !== next.hash) return fail(nextSeq, 'head-mismatch', `the head at ${nextSeq} differs from the one signed before at the same seq (history rewritten)`);
+    if (events.length > 0) return fail(nextSeq, 'inserted', `events were sent with a head that did not move (${prevSeq})`);
+    return { ok: true, problems: [] };
+  }
+  let expected = prevSeq + 1;
+  let link = prev ? prev.hash : GENESIS_HASH;
+  for (const e of events) {
+    const seq = Number(e.seq);
+    if (e.node_id !== nodeId) return fail(seq, 'inserted', `event ${seq} belongs to node ${e.node_id}, not ${nodeId}`);
+    if (seq !== expected) return fail(seq, seq > expected ? 'missing' : 'inserted', `expected event ${expected}, got ${seq}`);
+    if (e.prev_hash !== link) return fail(seq, 'broken-link', `event ${seq} does not follow ${prev && seq === prevSeq + 1 ? 'the previous signed head' : 'the event before it'}`);
+    if (chainHash(e.prev_hash, e.content) !== e.hash) return fail(seq, 'edited', `event ${seq}'s content does not match its hash`);
+    link = e.hash;
+    expected++;
+  }
+  if (expected - 1 !== nextSeq) return fail(nextSeq, 'missing', `events ${expected}–${nextSeq} up to the new head were not supplied`);
+  if (link !== next.hash) return fail(nextSeq, 'head-mismatch', `the events end at a hash other than the signed head at ${nextSeq}`);
+  return { ok: true, problems: [] };
 }

@@ -5,6 +5,9 @@
 import type { Kysely } from 'kysely';
 import type { ChartDatabase } from '../store/schema.js';
 import { verifyChain } from './audit-chain.js';
+
+export { headExtends } from './audit-chain.js';
+export type { HeadExtension } from './audit-chain.js';
 import type { ChainReport } from './audit-chain.js';
 import { auditDb } from './audit-tables.js';
 
