@@ -2,12 +2,16 @@
  * Replication status and the reconciliation inbox for the web app and scripts:
  * `GET /api/sync/status`, `POST /api/sync/now` (admin), `GET /api/conflicts`,
  * `POST /api/conflicts/:type/:id/resolve` with `{ rev }` (keep that leaf) or
- * `{ resource }` (merged content).
+ * `{ resource }` (merged content); the safety valve's held batches for administrators:
+ * `GET /api/sync/quarantine`, `POST /api/sync/quarantine/:id/approve` (→ `{ stored }`),
+ * `POST /api/sync/quarantine/:id/reject` (→ `{}`); unknown id 404, already decided 409.
  */
 import type { FastifyInstance } from 'fastify';
 import { badRequest } from '@chartroom/core';
 import type { Resource } from '@medplum/fhirtypes';
 import type { SyncService } from '../sync/sync-service.js';
+import type { QuarantinedBatch } from '../sync/quarantine.js';
+import { routeAccess } from './authorize.js';
 
 export interface ConflictRoutesDeps {
   sync: SyncService;
@@ -27,6 +31,34 @@ export function registerConflictRoutes(app: FastifyInstance, deps: ConflictRoute
     const ok = results.every((r) => r.push.ok && r.pull.ok);
     // "Sync now" never reports success when it failed: 502 when any peer failed.
     return reply.code(ok ? 200 : 502).send({ ok, results });
+  });
+
+  // Quarantined batches (the safety valve): administrators list them and approve or reject
+  // each; every call is audited by the authorisation hook (GET as read, POST as privilege change).
+  const admin = routeAccess({ action: 'admin', resourceType: 'SyncPeer' });
+  const item = (b: QuarantinedBatch) => ({
+    id: b.id,
+    peer: b.peer,
+    status: b.status,
+    docs: b.docs,
+    destructive: b.destructive,
+    resources: b.resources,
+    createdAt: new Date(b.createdAt).toISOString(),
+    decidedAt: b.decidedAt === null ? null : new Date(b.decidedAt).toISOString(),
+  });
+  app.get('/api/sync/quarantine', admin, async (req, reply) => {
+    const status = (req.query as Record<string, string | undefined>).status;
+    if (status !== undefined && status !== 'pending' && status !== 'approved' && status !== 'rejected') throw badRequest('status must be pending, approved or rejected', 'status');
+    const items = await sync.endpoint.quarantine.list({ status });
+    return reply.header('cache-control', 'no-store').send({ items: items.map(item) });
+  });
+  app.post('/api/sync/quarantine/:id/approve', admin, async (req, reply) => {
+    const { stored } = await sync.endpoint.quarantine.approve((req.params as { id: string }).id);
+    return reply.header('cache-control', 'no-store').send({ stored });
+  });
+  app.post('/api/sync/quarantine/:id/reject', admin, async (req, reply) => {
+    await sync.endpoint.quarantine.reject((req.params as { id: string }).id);
+    return reply.header('cache-control', 'no-store').send({});
   });
 
   app.get('/api/conflicts', { config: { access: { action: 'read', resourceType: 'Conflict' } } }, async (req, reply) => {

@@ -37,10 +37,19 @@ export interface QuarantinedBatch {
 
 /** The held batches of one node. */
 export class Quarantine {
+  /** Decisions run one at a time, so two approvals of one batch cannot both apply it. */
+  private deciding: Promise<unknown> = Promise.resolve();
+
   constructor(
     private readonly repl: ReplicationStore,
     private readonly now: () => number = Date.now,
   ) {}
+
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.deciding.then(fn, fn);
+    this.deciding = run.catch(() => undefined);
+    return run;
+  }
 
   private get db() {
     return syncDb(this.repl.store.dialect.db);
@@ -92,7 +101,11 @@ export class Quarantine {
   }
 
   /** Applies a held batch (checked again as on arrival) and marks it approved. */
-  async approve(id: string): Promise<{ stored: number }> {
+  approve(id: string): Promise<{ stored: number }> {
+    return this.serial(() => this.approveNow(id));
+  }
+
+  private async approveNow(id: string): Promise<{ stored: number }> {
     const row = await this.pending(id);
     // The payload went through the protocol guards on arrival; parse it the same way again.
     const docs = (parseSyncRequest({ type: 'put', v: 1, session: 'approve', docs: JSON.parse(row.payload) as unknown }) as { docs: SyncDoc[] }).docs;
@@ -103,9 +116,11 @@ export class Quarantine {
   }
 
   /** Drops a held batch. */
-  async reject(id: string): Promise<void> {
-    await this.pending(id);
-    await this.mark(id, 'rejected');
+  reject(id: string): Promise<void> {
+    return this.serial(async () => {
+      await this.pending(id);
+      await this.mark(id, 'rejected');
+    });
   }
 
   private async mark(id: string, status: 'approved' | 'rejected'): Promise<void> {
