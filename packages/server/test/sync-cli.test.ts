@@ -1,12 +1,12 @@
 /**
  * The `chartroom peer` and `chartroom sync` commands against a hub running in its own
  * process: the enrolment code alone on the last line, join (and a reused code refused),
- * sync now (exit 0), status, quarantine list, and sync now reporting failure (exit 1)
- * once the hub is gone.
+ * sync now (exit 0), status, quarantine list, sync now reporting failure (exit 1)
+ * once the hub is gone, and `peer remove` on the hub refusing the node at once.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initDataDir } from '../src/data-dir.js';
@@ -79,5 +79,19 @@ describe('chartroom peer and sync commands', () => {
     assert.equal(failed.code, 1, 'sync now never reports success when it failed');
     assert.match(failed.out, /FAILED/);
     await hub.start();
+  });
+
+  it('peer remove on the hub (another process than its running serve) refuses the node at once', async () => {
+    const nodeId = JSON.parse(readFileSync(join(nodeDir, 'config.json'), 'utf8')).nodeId as string;
+    assert.equal((await cli(['sync', 'now', '--data', nodeDir])).code, 0);
+    const unknown = await cli(['peer', 'remove', '--data', hub.dir, 'no-such-node']);
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.err, /no peer no-such-node/);
+    const removed = await cli(['peer', 'remove', '--data', hub.dir, nodeId]);
+    assert.equal(removed.code, 0, removed.err);
+    assert.doesNotMatch((await cli(['peer', 'list', '--data', hub.dir])).out, new RegExp(nodeId));
+    const refused = await cli(['sync', 'now', '--data', nodeDir]);
+    assert.equal(refused.code, 1, refused.out);
+    assert.match(refused.out, /FAILED[\s\S]*(does not accept|no longer a peer)/);
   });
 });

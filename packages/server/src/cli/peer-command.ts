@@ -1,5 +1,5 @@
 /**
- * `chartroom peer invite|join|list`: enrol replication peers. `invite` prints a one-time
+ * `chartroom peer invite|join|list|remove`: enrol replication peers. `invite` prints a one-time
  * code (alone on the last line, valid 24 hours); `join URL CODE` on the other node
  * exchanges node ids and Ed25519 public keys with the inviter and records it as a peer,
  * which a running `serve` starts syncing with within seconds.
@@ -21,7 +21,9 @@ const USAGE = `peer invite --data DIR [--store URL] [--hours 24] [--practice NAM
                                                    practice this hub hosts, with its own separate store)
   peer join   --data DIR [--store URL] [--allow-http] [--name NAME] URL CODE
                                                    enrol with the node at URL (plain http only to loopback unless --allow-http)
-  peer list   --data DIR [--store URL]             list enrolled peers`;
+  peer list   --data DIR [--store URL]             list enrolled peers
+  peer remove --data DIR [--store URL] NODE_ID     remove a peer: a running serve refuses it from its next request
+                                                   and stops replicating with it`;
 
 async function withSync<T>(data: string, storeUrl: string | undefined, fn: (sync: SyncService) => Promise<T>): Promise<T> {
   const dd = openDataDir(data);
@@ -107,6 +109,18 @@ export const peerCommand: ModuleCommand = {
           for (const p of peers) console.log(`${p.nodeId}\t${p.direction}\t${p.practice}\t${p.url ?? '(calls this node)'}${p.disabled ? '\tdisabled' : ''}`);
           return 0;
         });
+      case 'remove': {
+        const [nodeId] = positionals;
+        if (!nodeId || positionals.length !== 1) throw new UsageError('chartroom peer remove needs the NODE_ID of one peer (see chartroom peer list)');
+        return withSync(data, values.store, async (sync) => {
+          if (!(await sync.registry.remove(nodeId))) {
+            console.error(`chartroom: no peer ${nodeId} (see chartroom peer list); nothing was changed`);
+            return 1;
+          }
+          console.log(`Removed peer ${nodeId}: it is refused from its next request; enrol it again with a new code to resume.`);
+          return 0;
+        });
+      }
       default:
         throw new UsageError(`Usage: chartroom ${USAGE}`);
     }

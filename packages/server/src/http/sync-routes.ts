@@ -64,7 +64,7 @@ function registerUnder(app: FastifyInstance, prefix: string, resolve: (params: u
 
   app.post(`${prefix}/v1`, async (req, reply) => {
     const sync = await resolve(req.params);
-    const principal: Principal = sync.auth.authenticate(bearer(req.headers.authorization));
+    const principal: Principal = await sync.auth.authenticate(bearer(req.headers.authorization));
     req.principal = principal;
     let request;
     try {

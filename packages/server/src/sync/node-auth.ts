@@ -4,7 +4,9 @@
  * `chartroom-sync-auth\n<challenge>\n<callee node id>` with its Ed25519 key, and gets a
  * random bearer token valid one hour, kept only in the callee's memory. Every
  * `/sync/v1` request carries it; the callee maps it to the peer's {@link Principal}
- * (kind `node`). Challenges are single-use and expire after a minute.
+ * (kind `node`), checking on every request that the peer is still enrolled and enabled
+ * (a removed peer is refused at once, not when its token expires). Challenges are
+ * single-use and expire after a minute.
  */
 import { randomBytes } from 'node:crypto';
 import { outcomeError } from '@chartroom/core';
@@ -52,12 +54,19 @@ export class NodeAuthenticator {
     return { token, expiresInMs: TOKEN_MS };
   }
 
-  /** The node principal behind a bearer token; 401 when unknown or expired. */
-  authenticate(token: string | undefined): Principal {
+  /**
+   * The node principal behind a bearer token; 401 when unknown or expired, 403 when the
+   * peer was removed or disabled since (its tokens are dropped).
+   */
+  async authenticate(token: string | undefined): Promise<Principal> {
     const found = token ? this.tokens.get(token) : undefined;
     if (!found || found.expires < this.now()) {
       if (token) this.tokens.delete(token);
       throw outcomeError('unauthorized', 'Replication needs a node token: POST /sync/auth/challenge, then /sync/auth/token');
+    }
+    if (!(await this.registry.get(found.nodeId))) {
+      for (const [t, v] of this.tokens) if (v.nodeId === found.nodeId) this.tokens.delete(t);
+      throw outcomeError('forbidden', `Node ${found.nodeId} is no longer a peer of this node (removed or disabled)`);
     }
     return { kind: 'node', nodeId: found.nodeId };
   }

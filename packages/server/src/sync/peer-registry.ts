@@ -127,24 +127,38 @@ export class PeerRegistry {
   /** Every peer. */
   async list(): Promise<Peer[]> {
     const rows = await this.db.selectFrom('sync_peers').selectAll().orderBy('created_at').execute();
-    return rows.map((r) => ({
-      nodeId: r.node_id,
-      name: r.name,
-      direction: r.direction === 'outbound' ? 'outbound' : 'inbound',
-      url: r.url,
-      publicKey: r.public_key,
-      practice: r.practice,
-      fingerprint: r.fingerprint,
-      allowHttp: r.allow_http === 1,
-      disabled: r.disabled === 1,
-      createdAt: Number(r.created_at),
-    }));
+    return rows.map(fromRow);
   }
 
-  /** One enabled peer by node id. */
+  /** One enabled peer by node id (read from the store each time, so a removal made by another process counts at once). */
   async get(nodeId: string): Promise<Peer | undefined> {
-    return (await this.list()).find((p) => p.nodeId === nodeId && !p.disabled);
+    const row = await this.db.selectFrom('sync_peers').selectAll().where('node_id', '=', nodeId).executeTakeFirst();
+    const peer = row ? fromRow(row) : undefined;
+    return peer && !peer.disabled ? peer : undefined;
   }
+
+  /** Removes a peer; true when there was one. Its tokens stop working at its next request. */
+  async remove(nodeId: string): Promise<boolean> {
+    return this.store.writes.run(async (tx) => {
+      const res = await syncDb(tx).deleteFrom('sync_peers').where('node_id', '=', nodeId).executeTakeFirst();
+      return Number(res.numDeletedRows) > 0;
+    });
+  }
+}
+
+function fromRow(r: { node_id: string; name: string; direction: string; url: string | null; public_key: string; practice: string; fingerprint: string | null; allow_http: number; disabled: number; created_at: number | string | bigint }): Peer {
+  return {
+    nodeId: r.node_id,
+    name: r.name,
+    direction: r.direction === 'outbound' ? 'outbound' : 'inbound',
+    url: r.url,
+    publicKey: r.public_key,
+    practice: r.practice,
+    fingerprint: r.fingerprint,
+    allowHttp: Number(r.allow_http) === 1,
+    disabled: Number(r.disabled) === 1,
+    createdAt: Number(r.created_at),
+  };
 }
 
 function toRow(p: Peer) {
