@@ -33,7 +33,8 @@ export const downtimeKitCommand: ModuleCommand = {
         const r = await writeDowntimeKit(store.repo, { folders, passphrase, practiceName: dd.config.practiceName, keep: config?.keep, allPatients: values['all-patients'] ?? config?.allPatients });
         console.log(`Downtime kit written (${(r.bytes / 1024).toFixed(0)} KiB, ${r.appointments} appointments, ${r.patients} face sheets, data as of ${r.dataAsOf}) in ${(r.elapsedMs / 1000).toFixed(1)} s:`);
         for (const f of r.files) console.log(`  ${f}`);
-        return 0;
+        for (const f of r.failures) console.error(`chartroom: the downtime kit was NOT written to ${f.folder}: ${f.error}`);
+        return r.failures.length ? 1 : 0;
       } finally {
         await store.close();
       }

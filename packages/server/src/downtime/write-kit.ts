@@ -42,11 +42,33 @@ export function kitPassphrase(config: DowntimeKitConfig | undefined, env: NodeJS
 
 export interface KitResult {
   files: string[];
+  /** Folders that could not be written (a stick pulled out, a share gone), with why. */
+  failures: { folder: string; error: string }[];
+  /** The manifest written beside the kit in each folder. */
+  manifest: KitManifest;
   bytes: number;
   patients: number;
   appointments: number;
   dataAsOf: string;
   elapsedMs: number;
+}
+
+/** `chartroom-downtime-manifest.json`: what the newest kit in that folder holds. */
+export interface KitManifest {
+  format: 'chartroom-downtime-kit/1';
+  practiceName: string;
+  /** When the kit was written. */
+  writtenAt: string;
+  /** The time of the data it carries. */
+  dataAsOf: string;
+  latest: string;
+  copies: string[];
+  sha256: string;
+  bytes: number;
+  scheduledPatients: number;
+  appointments: number;
+  allPatients: boolean;
+  kdf: { name: string; iterations: number };
 }
 
 function stamp(ms: number): string {
@@ -72,41 +94,48 @@ export async function writeDowntimeKit(
   const html = Buffer.from(kitHtml(sealed, { practiceName: opts.practiceName, generatedAt: new Date(now).toISOString() }), 'utf8');
   const sha256 = createHash('sha256').update(html).digest('hex');
   const keep = Math.max(1, opts.keep ?? 3);
+  const appointments = data.days.reduce((a, d) => a + d.appointments.length, 0);
+  const base = {
+    format: 'chartroom-downtime-kit/1' as const,
+    practiceName: opts.practiceName,
+    writtenAt: new Date(now).toISOString(),
+    dataAsOf: data.dataAsOf,
+    latest: KIT_FILE,
+    sha256,
+    bytes: html.length,
+    scheduledPatients: data.faceSheets.length,
+    appointments,
+    allPatients: opts.allPatients === true,
+    kdf: { name: sealed.kdf, iterations: sealed.iterations },
+  };
   const files: string[] = [];
+  const failures: { folder: string; error: string }[] = [];
+  let manifest: KitManifest = { ...base, copies: [] };
+  // Each folder on its own: a pulled USB stick must not cost the shared drive its kit.
   for (const folder of opts.folders) {
     const dir = resolve(folder);
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const stamped = `chartroom-downtime-kit-${stamp(now)}.html`;
-    writeAtomic(join(dir, stamped), html);
-    writeAtomic(join(dir, KIT_FILE), html);
-    const copies = readdirSync(dir).filter((f) => STAMPED.test(f)).sort();
-    for (const old of copies.slice(0, Math.max(0, copies.length - keep))) rmSync(join(dir, old), { force: true });
-    writeAtomic(
-      join(dir, KIT_MANIFEST),
-      JSON.stringify(
-        {
-          format: 'chartroom-downtime-kit/1',
-          practiceName: opts.practiceName,
-          dataAsOf: data.dataAsOf,
-          latest: KIT_FILE,
-          copies: copies.slice(-keep),
-          sha256,
-          bytes: html.length,
-          scheduledPatients: data.faceSheets.length,
-          appointments: data.days.reduce((a, d) => a + d.appointments.length, 0),
-          kdf: { name: sealed.kdf, iterations: sealed.iterations },
-        },
-        null,
-        2,
-      ) + '\n',
-    );
-    files.push(join(dir, KIT_FILE));
+    try {
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      const stamped = `chartroom-downtime-kit-${stamp(now)}.html`;
+      writeAtomic(join(dir, stamped), html);
+      writeAtomic(join(dir, KIT_FILE), html);
+      const copies = readdirSync(dir).filter((f) => STAMPED.test(f)).sort();
+      for (const old of copies.slice(0, Math.max(0, copies.length - keep))) rmSync(join(dir, old), { force: true });
+      manifest = { ...base, copies: copies.slice(-keep) };
+      writeAtomic(join(dir, KIT_MANIFEST), JSON.stringify(manifest, null, 2) + '\n');
+      files.push(join(dir, KIT_FILE));
+    } catch (err) {
+      failures.push({ folder: dir, error: (err as Error).message });
+    }
   }
+  if (!files.length) throw new Error(`The downtime kit could not be written to any folder: ${failures.map((f) => `${f.folder}: ${f.error}`).join('; ')}`);
   return {
     files,
+    failures,
+    manifest,
     bytes: html.length,
     patients: data.faceSheets.length,
-    appointments: data.days.reduce((a, d) => a + d.appointments.length, 0),
+    appointments,
     dataAsOf: data.dataAsOf,
     elapsedMs: performance.now() - started,
   };

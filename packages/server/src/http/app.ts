@@ -35,6 +35,8 @@ import type { BreakGlassService } from '../security/break-glass.js';
 import type { SyncService } from '../sync/sync-service.js';
 import { registerSyncRoutes } from './sync-routes.js';
 import { registerConflictRoutes } from './conflict-routes.js';
+import { registerDowntimeRoutes } from './downtime-routes.js';
+import type { DowntimeKitService } from '../downtime/kit-settings.js';
 
 export interface AppConfig {
   repo: FhirRepository;
@@ -62,6 +64,8 @@ export interface AppConfig {
   breakGlass?: BreakGlassService;
   /** Replication (sync/sync-service.ts): `/sync/…` peer routes, sync status and the conflict inbox. */
   sync?: SyncService;
+  /** The downtime-kit settings and schedule (`/api/downtime-kit/…`); absent, those routes do not exist. */
+  downtimeKit?: DowntimeKitService;
 }
 
 export const FHIR_BASE = '/fhir/R4';
@@ -206,6 +210,7 @@ export async function buildApp(config: AppConfig): Promise<FastifyInstance> {
   registerCdsHooksRoutes(app, { repo: config.repo, knowledgeBase: config.medicationKnowledgeBase });
   if (config.bulkExport) enableBulkExport(config.repo, config.bulkExport);
   registerContinuityRoutes(app, { repo: config.repo, practiceName: config.practiceName, clock: config.clinicalClock });
+  if (config.downtimeKit) registerDowntimeRoutes(app, { downtimeKit: config.downtimeKit });
   app.addHook('onClose', async () => disableBulkExport(config.repo));
   app.get('/healthz', async () => ({ status: 'ok' }));
   registerWebApp(app, config.practiceName ?? 'Chartroom');
