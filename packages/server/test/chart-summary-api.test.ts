@@ -13,6 +13,7 @@ import type { FhirTestApp } from './helpers/fhir-app.js';
 import { MONDAY_8AM, TestClock, seedClinic } from './helpers/clinic-fixture.js';
 import { icd10cm } from '../src/clinical/terminology/icd10cm.js';
 import type { ChartSummary } from '../src/clinical/chart-summary/chart-summary.js';
+import { DOCUMENT_CATEGORY_SYSTEM } from '../src/clinical/documents/document-service.js';
 
 const LOINC = 'http://loinc.org';
 const CAT = 'http://terminology.hl7.org/CodeSystem/observation-category';
@@ -137,6 +138,22 @@ for (const kind of STORE_KINDS) {
       const drA = await t.actAs('clinician', { practitionerId: 'dr-a' });
       const note = await drA.request('POST', '/api/patients/alice/notes', { body: { template: 'soap' } });
       assert.equal(note.status, 201, note.text);
+      // An uploaded scan and a letter, newer than the note: documents, not notes.
+      const filed = (id: string, code: string, title: string): Resource => ({
+        resourceType: 'DocumentReference',
+        id,
+        status: 'current',
+        docStatus: 'final',
+        type: { text: title },
+        category: [{ coding: [{ system: DOCUMENT_CATEGORY_SYSTEM, code }] }],
+        subject: { reference: 'Patient/alice' },
+        date: '2031-01-01T09:00:00Z',
+        content: [{ attachment: { contentType: 'application/pdf', title } }],
+      });
+      await t.repo.importMany([filed('doc-scan', 'scan', 'Outside records'), filed('doc-letter', 'letter', 'Referral letter')]);
+      const noteList = await drA.request('GET', '/api/patients/alice/notes');
+      assert.equal(noteList.status, 200, noteList.text);
+      assert.deepEqual((noteList.body.notes as { title: string }[]).map((n) => n.title), ['SOAP note'], 'uploaded documents and letters are not notes');
       const r = await t.request('GET', '/api/patients/alice/summary');
       assert.equal(r.status, 200, r.text);
       const s = r.body as unknown as ChartSummary;
@@ -150,7 +167,7 @@ for (const kind of STORE_KINDS) {
       assert.deepEqual(s.vitals.map((v) => [v.code, v.value]).sort(), [['8480-6', 128], ['8867-4', 72]], 'the latest of each vital sign');
       assert.deepEqual(s.abnormalLabs.map((o) => [o.id, o.interpretation]), [['li-high', 'H']], 'abnormal results of the last year');
       assert.deepEqual(s.upcomingAppointments.map((a) => [a.id, a.practitioner]), [['appt-next', 'Dr. Amara Okafor']]);
-      assert.deepEqual(s.notes.map((n) => [n.title, n.status]), [['SOAP note', 'draft']]);
+      assert.deepEqual(s.notes.map((n) => [n.title, n.status]), [['SOAP note', 'draft']], 'last notes leave out documents and letters');
       assert.deepEqual(s.conflicts, []);
     });
 

@@ -28,7 +28,7 @@ import type { CoverageSummary } from '../patients/patient-facts.js';
 import { PREFERRED_PHARMACY_URL } from '../patients/patient-registration.js';
 import { frontDeskStatus } from '../schedule/appointment-rules.js';
 import { appointmentActors } from '../schedule/appointment-service.js';
-import { isPsychotherapyNote, noteSummary } from '../notes/note-model.js';
+import { isNoteDocument, isPsychotherapyNote, noteSummary } from '../notes/note-model.js';
 import type { NoteSummary } from '../notes/note-model.js';
 
 export interface SummaryProblem {
@@ -287,7 +287,7 @@ export class ChartSummaryService {
       .filter((o) => o.status !== 'entered-in-error' && o.status !== 'cancelled' && o.interpretation?.some((i) => i.coding?.some((c) => ABNORMAL.has(c.code ?? ''))))
       .slice(0, 10)
       .map(observationView);
-    const visibleNotes = notes.filter((d) => !isPsychotherapyNote(d) || !principal || d.author?.some((a) => a.reference === `Practitioner/${principal.practitionerId ?? ''}`));
+    const visibleNotes = notes.filter((d) => isNoteDocument(d)).filter((d) => !isPsychotherapyNote(d) || !principal || d.author?.some((a) => a.reference === `Practitioner/${principal.practitionerId ?? ''}`));
     const p = patient.name?.[0];
     const language = patient.communication?.find((c) => c.preferred) ?? patient.communication?.[0];
     const pharmacy = patient.extension?.find((e) => e.url === PREFERRED_PHARMACY_URL)?.valueReference;

@@ -9,6 +9,7 @@
  */
 import type { DocumentReference, Extension } from '@medplum/fhirtypes';
 import { isPsychotherapyNote } from '@chartroom/core';
+import { DOCUMENT_CATEGORY_SYSTEM } from '../documents/document-service.js';
 
 export { isPsychotherapyNote };
 
@@ -67,6 +68,14 @@ function decode(data: string | undefined): string {
 export function noteKind(d: DocumentReference): NoteKind {
   const code = d.category?.flatMap((c) => c.coding ?? []).find((c) => c.system === NOTE_KIND_SYSTEM)?.code;
   return code === 'addendum' || code === 'amendment-accepted' || code === 'amendment-denied' ? code : 'note';
+}
+
+/**
+ * True for a clinical note (or addendum/amendment record): any DocumentReference of the chart
+ * except uploaded documents and letters, which carry Chartroom's document category.
+ */
+export function isNoteDocument(d: DocumentReference): boolean {
+  return !(d.category?.some((c) => c.coding?.some((x) => x.system === DOCUMENT_CATEGORY_SYSTEM)) ?? false);
 }
 
 /** True once signed (docStatus final): the note is locked. */

@@ -17,7 +17,7 @@ import { ChartSummaryService } from '../chart-summary/chart-summary.js';
 import { patientName } from '../patients/patient-facts.js';
 import { displayName } from '../schedule/appointment-service.js';
 import { localDateTime, localDay } from '../schedule/local-time.js';
-import { SECTIONS_CONTENT_TYPE, SIGNED_AT_URL, isPsychotherapyNote, isSigned, noteSummary, noteView } from './note-model.js';
+import { SECTIONS_CONTENT_TYPE, SIGNED_AT_URL, isNoteDocument, isPsychotherapyNote, isSigned, noteSummary, noteView } from './note-model.js';
 import type { NoteSection, NoteSummary, NoteView } from './note-model.js';
 import { NoteTemplates, fillSmartFields } from './note-templates.js';
 import { b64, buildNoteDocument, renderNoteText } from './note-document.js';
@@ -254,11 +254,12 @@ export class NoteService {
     return { ...noteView(d), addenda, amendments: tasks.matches.map((v) => this.amendmentView(JSON.parse(v.json) as Task)) };
   }
 
-  /** A patient's notes, newest first (psychotherapy notes of others left out). */
+  /** A patient's notes, newest first (uploaded documents, letters and psychotherapy notes of others left out). */
   async list(patientId: string, actor?: NoteActor): Promise<NoteSummary[]> {
     const res = await this.repo.search(parseSearchRequest('DocumentReference', { subject: `Patient/${patientId}`, _sort: '-date', _count: '200' }));
     return res.matches
       .map((v) => JSON.parse(v.json) as DocumentReference)
+      .filter(isNoteDocument)
       .filter((d) => !actor || !isPsychotherapyNote(d) || d.author?.some((a) => a.reference === `Practitioner/${actor.practitionerId ?? ''}`))
       .map(noteSummary);
   }
