@@ -75,6 +75,18 @@ for (const kind of STORE_KINDS) {
       assert.equal(r.body.kbVersion, kb.version);
     });
 
+    await tt.test('drug search matches salt names by their ingredient ("lithium carb" → lithium)', async () => {
+      const hits = async (q: string) => ((await t.request('GET', `/api/drugs?q=${encodeURIComponent(q)}`)).body.drugs as { rxcui: string; name: string; salt?: string }[]);
+      const lithium = await hits('lithium carb');
+      assert.deepEqual(lithium.map((d) => [d.rxcui, d.name, d.salt]), [[rx('lithium'), 'lithium', 'carbonate']]);
+      assert.deepEqual((await hits('Lithium Carbonate'))[0], { ...(await hits('lithium'))[0], salt: 'carbonate' });
+      assert.equal((await hits('sertraline hcl'))[0]?.rxcui, rx('sertraline'));
+      assert.equal((await hits('metoprolol succ'))[0]?.rxcui, rx('metoprolol'));
+      const carb = await hits('carb');
+      assert.ok(carb.some((d) => d.name === 'carbamazepine') && carb.every((d) => d.salt === undefined), 'a salt word alone is a drug name prefix');
+      assert.deepEqual(await hits('zzzdrug carbonate'), [], 'the ingredient must still match');
+    });
+
     await tt.test('a draft is checked against the chart: lithium + NSAID, ACE inhibitor + NSAID, SSRI + NSAID', async () => {
       const r = await t.request('POST', `/api/patients/${pid}/medication-check`, { body: { medicationRequest: draft(rx('ibuprofen'), 'ibuprofen 400 mg') } });
       assert.equal(r.status, 200, r.text);

@@ -8,6 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DetectedIssue, MedicationRequest, MedicationStatement, Patient, Practitioner, Quantity, Reference } from '@medplum/fhirtypes';
 import { OutcomeError, badRequest, checkMedications, loadShippedKnowledgeBase, notFound, searchDrugs } from '@chartroom/core';
+import { splitSaltWords } from './salt-names.js';
 import type { DrugMatch, KnowledgeBaseState, MedicationAlert, MedicationCheckResult, Principal } from '@chartroom/core';
 import type { FhirRepository } from '../../store/fhir-repository.js';
 import type { Clock } from '../../store/clock.js';
@@ -94,10 +95,21 @@ export class MedicationService {
   }
 
   /** Drug look-up for prescribing (`GET /api/drugs?q=`). */
-  async searchDrugs(q: string | undefined, limit = 20): Promise<{ kbVersion?: string; drugs: DrugMatch[]; unavailable?: string }> {
+  async searchDrugs(q: string | undefined, limit = 20): Promise<{ kbVersion?: string; drugs: (DrugMatch & { salt?: string })[]; unavailable?: string }> {
     const state = await this.kb();
     if (!state.ok) return { drugs: [], unavailable: state.error };
-    return { kbVersion: state.kb.version, drugs: searchDrugs(state.kb, q ?? '', Math.min(Math.max(limit, 1), 100)) };
+    const n = Math.min(Math.max(limit, 1), 100);
+    const drugs: (DrugMatch & { salt?: string })[] = searchDrugs(state.kb, q ?? '', n);
+    // "lithium carb": the list names ingredients, so a salt word is matched by its ingredient.
+    const split = drugs.length < n ? splitSaltWords(q ?? '') : undefined;
+    if (split) {
+      const seen = new Set(drugs.map((d) => d.rxcui));
+      for (const d of searchDrugs(state.kb, split.rest, n)) {
+        if (drugs.length >= n) break;
+        if (!seen.has(d.rxcui)) drugs.push({ ...d, salt: split.salts.join(' ') });
+      }
+    }
+    return { kbVersion: state.kb.version, drugs };
   }
 
   /** Checks draft orders for a patient, or (with none) the patient's whole current list. */
