@@ -1,13 +1,13 @@
 /**
  * The demo practice exercises labs and correspondence (SQLite and PostgreSQL): José Muñoz's
  * lithium series spans more than five years with levels out of range, the psychiatrist's
- * results inbox holds unacknowledged abnormal results, a draft referral renders as a PDF,
- * and a message thread is open.
+ * results inbox holds unacknowledged abnormal results, a draft referral renders as a PDF, a
+ * signed work note has its stored PDF and is locked, and a message thread is open.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { STORE_KINDS } from './helpers/stores.js';
-import { fhirTestApp } from './helpers/fhir-app.js';
+import { assertOutcome, fhirTestApp } from './helpers/fhir-app.js';
 import { loadDemo } from '../src/demo/load-demo.js';
 import { demoIds } from '../src/demo/demo-ids.js';
 
@@ -18,7 +18,7 @@ const psychiatrist = id('Practitioner/psychiatrist');
 
 for (const kind of STORE_KINDS) {
   describe(`demo labs and correspondence (${kind.name})`, { skip: kind.skip }, () => {
-    it('has a 5-year lithium trend with out-of-range levels, an inbox, a draft letter and an open thread', async () => {
+    it('has a 5-year lithium trend with out-of-range levels, an inbox, a draft and a signed letter and an open thread', async () => {
       const t = await fhirTestApp(kind.open, { clinicalClock: { now: () => TODAY.getTime() } });
       try {
         await loadDemo(t.repo, { patients: 6, seed: 1, today: TODAY });
@@ -46,6 +46,16 @@ for (const kind of STORE_KINDS) {
         const pdf = await t.app.inject({ method: 'GET', url: `/api/letters/${letter?.id}/pdf`, headers: { authorization: `Bearer ${t.token}` } });
         assert.equal(pdf.statusCode, 200);
         assert.match(pdf.rawPayload.subarray(0, 8).toString('latin1'), /^%PDF-1\./);
+
+        // Zoë Brontë's work note is signed: locked, with the PDF stored when it was signed.
+        const signed = await t.request('GET', `/api/patients/${id('Patient/1')}/letters`);
+        const [note] = signed.body.letters as { id: string; status: string; template: string; signedBy?: string; signedAt?: string }[];
+        assert.deepEqual([note?.status, note?.template, note?.signedBy], ['signed', 'work-school-note', id('Practitioner/psychotherapist')]);
+        assert.equal(note?.signedAt, TODAY.toISOString());
+        const stored = await t.app.inject({ method: 'GET', url: `/api/letters/${note?.id}/pdf`, headers: { authorization: `Bearer ${t.token}` } });
+        assert.equal(stored.statusCode, 200);
+        assert.doesNotMatch(String(stored.headers['content-disposition']), /draft/, 'the stored signed PDF, not a draft rendering');
+        assertOutcome(await t.request('PUT', `/api/letters/${note?.id}`, { body: { body: 'changed' } }), 409, { diagnostics: /signed and cannot be edited/ });
 
         const threads = await t.request('GET', `/api/patients/${munoz}/messages?status=open`);
         const [thread] = threads.body.threads as { messages: { direction: string }[] }[];

@@ -12,7 +12,8 @@ import type { DemoContext } from './demo-context.js';
 import { buildPractice } from './practice.js';
 import type { ClinicianKey } from './practice.js';
 import { generateSchedule } from './schedule.js';
-import { demoCorrespondence, demoLithiumHistory, demoReviewTasks } from './results-and-correspondence.js';
+import { demoCorrespondence, demoLettersToSign, demoLithiumHistory, demoReviewTasks } from './results-and-correspondence.js';
+import { LetterService } from '../clinical/letters/letter-service.js';
 import type { Bookable } from './schedule.js';
 import { configureDemoSchedules, frontDeskDay } from './front-desk-day.js';
 
@@ -105,6 +106,16 @@ export async function loadDemo(repo: FhirRepository, options: DemoOptions = {}):
     for (const r of batch.resources) counts[r.resourceType] = (counts[r.resourceType] ?? 0) + 1;
     resources += batch.resources.length;
     options.onProgress?.({ patientsDone: batch.patientsDone, patients, resources, elapsedMs: performance.now() - started });
+  }
+  // Signed letters are signed as a clinician signs them: the stored PDF, then the lock.
+  const seed = String(options.seed ?? DEFAULT_DEMO_SEED);
+  const now = options.today ?? new Date();
+  const practiceName = options.practiceName ?? DEFAULT_PRACTICE_NAME;
+  const ctx: DemoContext = { seed, id: demoIds(seed), now, practice: buildPractice(demoIds(seed), now, practiceName) };
+  const letters = new LetterService(repo, practiceName, { clock: { now: () => now.getTime() } });
+  for (const l of demoLettersToSign(ctx, patients)) {
+    await letters.sign(l.letterId, { practitionerId: l.practitionerId });
+    counts.Binary = (counts.Binary ?? 0) + 1;
   }
   return counts;
 }

@@ -113,7 +113,17 @@ function draftLetter(ctx: DemoContext, key: string, patient: Reference<Patient>,
   return doc;
 }
 
-/** A message thread and draft letters for the first two featured patients (José Muñoz, Zoë Brontë). */
+/**
+ * Demo letters that are signed once loaded (through the letter service, so each has its stored
+ * PDF like any signed letter): Zoë Brontë's work note, signed by the psychotherapist who wrote it.
+ * Empty when the demo has fewer than two patients.
+ */
+export function demoLettersToSign(ctx: DemoContext, patients: number): { letterId: string; practitionerId: string }[] {
+  if (patients < 2) return [];
+  return [{ letterId: ctx.id('DocumentReference/letter/1'), practitionerId: ctx.practice.clinicians.psychotherapist.ref.replace(/^Practitioner\//, '') }];
+}
+
+/** A message thread and letters (drafts when written) for the first two featured patients (José Muñoz, Zoë Brontë). */
 export function demoCorrespondence(ctx: DemoContext, summary: PatientSummary): Resource[] {
   const patient: Reference<Patient> = { reference: summary.ref, display: summary.display };
   const psychiatrist = ctx.practice.clinicians.psychiatrist;
