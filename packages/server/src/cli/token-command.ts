@@ -41,17 +41,18 @@ export const tokenCommand: ModuleCommand = {
     });
     switch (sub) {
       case 'create':
-        return withNodeAuth(values.data, values.store, async (auth) => {
+        return withNodeAuth(values.data, values.store, async (auth, _store, audit) => {
           if (!values.user) throw new UsageError('chartroom token create needs --user USERNAME');
           if (!values.scope?.length) throw new UsageError("chartroom token create needs --scope, e.g. --scope 'user/*.read'");
           const user = await auth.accounts.find(values.user);
           if (user.disabled) throw new UsageError(`${user.username} is disabled`);
           const lifetimeMs = values.expires ? parseLifetime(values.expires) : undefined;
           const { token, info } = await auth.tokens.create(user.id, { scopes: values.scope ?? [], label: values.label, lifetimeMs });
+          audit.changed(`API token ${info.id} created for ${user.username}: ${info.scopes.join(' ')}${info.expiresAt ? `, expires ${info.expiresAt}` : ', no expiry'}`, user.id);
           console.log(`Token ${info.id} for ${user.username}: ${info.scopes.join(' ')}${info.expiresAt ? `, expires ${info.expiresAt}` : ', no expiry'}. It is shown only now:`);
           console.log(token);
           return 0;
-        });
+        }, 'token create');
       case 'list':
         return withNodeAuth(values.data, values.store, async (auth) => {
           const users = new Map((await auth.accounts.list()).map((u) => [u.id as string, u.username]));
@@ -60,13 +61,14 @@ export const tokenCommand: ModuleCommand = {
           return 0;
         });
       case 'revoke':
-        return withNodeAuth(values.data, values.store, async (auth) => {
+        return withNodeAuth(values.data, values.store, async (auth, _store, audit) => {
           const id = positionals[0];
           if (!id) throw new UsageError('chartroom token revoke needs the token ID (see chartroom token list)');
           const t = await auth.tokens.revoke(id);
+          audit.changed(`API token ${t.id} revoked`, t.userId);
           console.log(`Revoked token ${t.id}.`);
           return 0;
-        });
+        }, 'token revoke');
       default:
         throw new UsageError(`Usage:\n${USAGE_LINES.map((l) => `  chartroom ${l}`).join('\n')}`);
     }

@@ -4,6 +4,7 @@
  * the first administrator of `chartroom init` and the demo users of `chartroom start`.
  */
 import { parseArgs } from 'node:util';
+import { hostname, userInfo } from 'node:os';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { OutcomeError } from '@chartroom/core';
@@ -15,6 +16,8 @@ import type { AuthService } from '../security/auth-service.js';
 import type { UserInfo } from '../security/accounts.js';
 import { createDemoUsers } from '../security/demo-users.js';
 import type { DemoCredential } from '../security/demo-users.js';
+import { AuditLog } from '../security/audit-log.js';
+import { dataDirSigner } from '../security/audit-signing.js';
 import type { ModuleCommand } from './main.js';
 import { UsageError } from './usage-error.js';
 
@@ -25,20 +28,59 @@ export async function openNodeAuth(data: string, storeUrl?: string): Promise<{ s
   return { store, auth: openAuthService(store, readKey(dd)) };
 }
 
-/** Runs a command body with the node's auth service; OperationOutcome errors print as one line (exit 1). */
-export async function withNodeAuth(data: string | undefined, storeUrl: string | undefined, fn: (auth: AuthService, store: Store) => Promise<number>): Promise<number> {
+/** What a command that changes accounts or tokens tells the audit trail. */
+export interface CliAudit {
+  /** Records a privilege change (ONC (d)(2)): what was done, to which user. */
+  changed(description: string, userId?: string): void;
+}
+
+/** Who ran a command, as far as the operating system says (no Chartroom user signs in to the CLI). */
+function operatingSystemUser(): string {
+  let name: string;
+  try {
+    name = userInfo().username;
+  } catch {
+    name = process.env.USER ?? `uid ${process.getuid?.() ?? '?'}`;
+  }
+  return `${name}@${hostname()}`;
+}
+
+/**
+ * Runs a command body with the node's auth service; OperationOutcome errors print as one line
+ * (exit 1). With `command` (e.g. `user add`), the node's audit trail is opened: what the body
+ * reports through `audit.changed` — and a refused attempt — becomes a privilege-change event
+ * in the node's hash chain, like the same change through the admin API, and the chain head is
+ * signed before the command exits.
+ */
+export async function withNodeAuth(data: string | undefined, storeUrl: string | undefined, fn: (auth: AuthService, store: Store, audit: CliAudit) => Promise<number>, command?: string): Promise<number> {
   if (!data) throw new UsageError('this command needs --data DIR');
   const { store, auth } = await openNodeAuth(data, storeUrl);
+  let log: AuditLog | undefined;
+  const by = `command line (chartroom ${command ?? ''}, OS user ${operatingSystemUser()})`;
+  const audit: CliAudit = {
+    changed: (description, userId) => log?.record({ action: 'privilege-change', description: `${description} — ${by}`, resources: userId ? [`User/${userId}`] : [], address: 'local' }),
+  };
   try {
-    return await fn(auth, store);
+    if (command !== undefined) {
+      const dd = openDataDir(data);
+      log = await AuditLog.open({ db: store.dialect.db, writes: store.writes, nodeId: dd.config.nodeId, signer: dataDirSigner(dd.dir) });
+    }
+    return await fn(auth, store, audit);
   } catch (err) {
+    if (err instanceof OutcomeError || err instanceof UsageError) {
+      log?.record({ action: 'privilege-change', outcome: err instanceof OutcomeError && err.outcome.issue[0]?.code === 'forbidden' ? 'denied' : 'failed', description: `chartroom ${command ?? ''} refused: ${err.message} — ${by}`, address: 'local', severity: 'high' });
+    }
     if (err instanceof OutcomeError) {
       console.error(`chartroom: ${err.message}`);
       return 1;
     }
     throw err;
   } finally {
-    await store.close();
+    try {
+      await log?.close();
+    } finally {
+      await store.close();
+    }
   }
 }
 
@@ -136,14 +178,15 @@ export const userCommand: ModuleCommand = {
     };
     switch (sub) {
       case 'add':
-        return withNodeAuth(values.data, values.store, async (auth) => {
+        return withNodeAuth(values.data, values.store, async (auth, _store, audit) => {
           if (!values.role) throw new UsageError('chartroom user add needs --role ROLE');
           const password = values['password-file'] ? readFileSync(values['password-file'], 'utf8').replace(/\r?\n$/, '') : undefined;
           const r = await auth.accounts.add({ username: name(), role: values.role as never, displayName: values.name, practitionerId: values.practitioner, password });
+          audit.changed(`user ${r.user.username} added with role ${r.user.role}${r.user.practitionerId ? ` (Practitioner/${r.user.practitionerId})` : ''}`, r.user.id);
           console.log(`Added ${userLine(r.user)}`);
           if (r.oneTimePassword) console.log(`One-time password (to change at first sign-in; shown only now): ${r.oneTimePassword}`);
           return 0;
-        });
+        }, 'user add');
       case 'list':
         return withNodeAuth(values.data, values.store, async (auth) => {
           for (const u of await auth.accounts.list()) console.log(userLine(u));
@@ -151,35 +194,40 @@ export const userCommand: ModuleCommand = {
         });
       case 'disable':
       case 'enable':
-        return withNodeAuth(values.data, values.store, async (auth) => {
+        return withNodeAuth(values.data, values.store, async (auth, _store, audit) => {
           const u = await auth.accounts.find(name());
           const r = sub === 'disable' ? await auth.accounts.disable(u.id) : await auth.accounts.enable(u.id);
+          audit.changed(`user ${r.username} ${sub === 'disable' ? 'disabled (sessions and tokens ended)' : 'enabled'}`, r.id);
           console.log(`${sub === 'disable' ? 'Disabled (sessions ended)' : 'Enabled'}: ${userLine(r)}`);
           return 0;
-        });
+        }, `user ${sub}`);
       case 'reset-password':
-        return withNodeAuth(values.data, values.store, async (auth) => {
+        return withNodeAuth(values.data, values.store, async (auth, _store, audit) => {
           const r = await auth.accounts.resetPassword((await auth.accounts.find(name())).id);
+          audit.changed(`password of ${r.user.username} reset to a one-time password (sessions ended)`, r.user.id);
           console.log(`New one-time password for ${r.user.username} (sessions ended; to change at next sign-in):`);
           console.log(r.oneTimePassword);
           return 0;
-        });
+        }, 'user reset-password');
       case 'set-role':
-        return withNodeAuth(values.data, values.store, async (auth) => {
+        return withNodeAuth(values.data, values.store, async (auth, _store, audit) => {
           const role = positionals[1] ?? values.role;
           if (!role) throw new UsageError('chartroom user set-role needs USERNAME ROLE');
-          const r = await auth.accounts.setRole((await auth.accounts.find(name())).id, role);
+          const before = await auth.accounts.find(name());
+          const r = await auth.accounts.setRole(before.id, role);
+          audit.changed(`role of ${r.username} changed from ${before.role} to ${r.role} (sessions ended)`, r.id);
           console.log(`Role changed (sessions ended): ${userLine(r)}`);
           return 0;
-        });
+        }, 'user set-role');
       case 'reset-mfa':
-        return withNodeAuth(values.data, values.store, async (auth) => {
+        return withNodeAuth(values.data, values.store, async (auth, _store, audit) => {
           const u = await auth.accounts.find(name());
           await auth.disableTotp(u.id);
           await auth.sessions.endAll(u.id, 'second factor reset');
+          audit.changed(`second factor of ${u.username} removed (sessions ended)`, u.id);
           console.log(`Second factor removed for ${u.username} (sessions ended); they set it up again at next sign-in.`);
           return 0;
-        });
+        }, 'user reset-mfa');
       case 'totp-code':
         return withNodeAuth(values.data, values.store, async (auth) => {
           console.log(await auth.demoTotpCode(name()));

@@ -125,36 +125,41 @@ export class AuditLog implements AuditRecorder {
     if (batch.length === 0) return;
     this.staged = [];
     const nodeId = this.opts.nodeId;
-    let seq = this.headSeq;
-    let prev = this.headHash;
-    const rows: AuditEventsTable[] = [];
-    const patients: AuditEventPatientsTable[] = [];
-    for (const e of batch) {
-      seq++;
-      const content = auditRecordJson(e, nodeId, seq);
-      const hash = chainHash(prev, content);
-      rows.push({
-        node_id: nodeId,
-        seq,
-        recorded_at: e.time,
-        action: e.action,
-        outcome: e.outcome,
-        severity: e.severity,
-        user_id: e.userId ?? null,
-        username: e.username ?? null,
-        role: e.role ?? null,
-        address: e.address ?? null,
-        purpose: e.purposeOfUse,
-        resource: e.resources[0] ?? null,
-        content,
-        prev_hash: prev,
-        hash,
-      });
-      for (const p of e.patientIds) patients.push({ patient_id: p, recorded_at: e.time, node_id: nodeId, seq });
-      prev = hash;
-    }
+    let seq = 0;
+    let prev = GENESIS_HASH;
     try {
       await this.opts.writes.run(async (tx) => {
+        // The head is read inside the write transaction: another process of the same node
+        // (a `chartroom user …` command beside `serve`) may have extended the chain since.
+        const last = await auditDb(tx).selectFrom('audit_events').select(['seq', 'hash']).where('node_id', '=', nodeId).orderBy('seq', 'desc').limit(1).executeTakeFirst();
+        seq = last ? Number(last.seq) : 0;
+        prev = last?.hash ?? GENESIS_HASH;
+        const rows: AuditEventsTable[] = [];
+        const patients: AuditEventPatientsTable[] = [];
+        for (const e of batch) {
+          seq++;
+          const content = auditRecordJson(e, nodeId, seq);
+          const hash = chainHash(prev, content);
+          rows.push({
+            node_id: nodeId,
+            seq,
+            recorded_at: e.time,
+            action: e.action,
+            outcome: e.outcome,
+            severity: e.severity,
+            user_id: e.userId ?? null,
+            username: e.username ?? null,
+            role: e.role ?? null,
+            address: e.address ?? null,
+            purpose: e.purposeOfUse,
+            resource: e.resources[0] ?? null,
+            content,
+            prev_hash: prev,
+            hash,
+          });
+          for (const p of e.patientIds) patients.push({ patient_id: p, recorded_at: e.time, node_id: nodeId, seq });
+          prev = hash;
+        }
         // One precompiled single-row statement per row: building big multi-row inserts in
         // Kysely costs far more than running small prepared statements on SQLite.
         const { event, patient } = this.statements();
