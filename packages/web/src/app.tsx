@@ -1,21 +1,31 @@
 /** The app: session gate, then the shell with the screen for the current path. */
 import { Center, Loader, Alert, Button } from '@mantine/core';
-import { useEffect } from 'react';
+import { Suspense, lazy, useEffect } from 'react';
 import { AccountSetupPage } from './login/account-setup-page';
 import { LoginPage } from './login/login-page';
 import { useSession } from './login/session.resource';
-import { AdminPage } from './admin/admin-page';
 import { ChartPage } from './chart/chart-page';
-import { ConflictsPage } from './inbox/conflicts-page';
-import { ResultsInboxPage } from './labs/results-inbox-page';
 import { Shell } from './shell/app-shell';
 import { matchPath, navigate, usePath } from './shell/router';
 import { TodayPage } from './today/today-page';
-import { Empty } from './shell/view-states';
+import { Empty, Loading } from './shell/view-states';
+
+// Screens outside the daily path are separate chunks: the first load carries Today, search and the chart.
+const AdminPage = lazy(() => import('./admin/admin-page').then((m) => ({ default: m.AdminPage })));
+const ConflictsPage = lazy(() => import('./inbox/conflicts-page').then((m) => ({ default: m.ConflictsPage })));
+const ResultsInboxPage = lazy(() => import('./labs/results-inbox-page').then((m) => ({ default: m.ResultsInboxPage })));
 
 function Screen({ path }: { path: string }) {
+  return (
+    <Suspense fallback={<Loading what="the screen" />}>
+      <Route path={path} />
+    </Suspense>
+  );
+}
+
+function Route({ path }: { path: string }) {
   let m: Record<string, string> | undefined;
-  if ((m = matchPath('/patients/:id/:tab?', path))) return <ChartPage patientId={m.id ?? ''} tab={m.tab} />;
+  if ((m = matchPath('/patients/:id/:tab?', path))) return <ChartPage key={m.id} patientId={m.id ?? ''} tab={m.tab} />;
   if (matchPath('/today', path)) return <TodayPage />;
   if (matchPath('/results', path)) return <ResultsInboxPage />;
   if (matchPath('/conflicts', path)) return <ConflictsPage />;

@@ -8,6 +8,7 @@ import type { Role } from '../login/session.resource';
 import { Empty, ErrorState, Loading } from '../shell/view-states';
 import { confirmMfa, createUser, loadAudit, loadPeers, loadUsers, ROLES, setDisabled, setRole, startMfa } from './admin.resource';
 import type { MfaEnrolment } from './admin.resource';
+import { DowntimeKit, Quarantine } from './admin-continuity';
 
 function when(iso: string | null | undefined): string {
   return iso ? `${dateText(iso)} ${timeText(iso)}` : 'never';
@@ -267,7 +268,9 @@ export function AdminPage() {
           <Tabs.Tab value="users">Users and roles</Tabs.Tab>
           <Tabs.Tab value="mfa">My two-step sign-in</Tabs.Tab>
           <Tabs.Tab value="peers">Peers and sync</Tabs.Tab>
+          <Tabs.Tab value="quarantine">Quarantine</Tabs.Tab>
           <Tabs.Tab value="audit">Audit log</Tabs.Tab>
+          <Tabs.Tab value="downtime">Downtime kit</Tabs.Tab>
         </Tabs.List>
         <Tabs.Panel value="users" pt="md">
           <Users />
@@ -277,6 +280,12 @@ export function AdminPage() {
         </Tabs.Panel>
         <Tabs.Panel value="peers" pt="md">
           <Peers />
+        </Tabs.Panel>
+        <Tabs.Panel value="quarantine" pt="md">
+          <Quarantine />
+        </Tabs.Panel>
+        <Tabs.Panel value="downtime" pt="md">
+          <DowntimeKit />
         </Tabs.Panel>
         <Tabs.Panel value="audit" pt="md">
           <Audit />

@@ -90,3 +90,46 @@ export interface PeerRow {
 export async function loadPeers(signal: AbortSignal): Promise<{ state: string; pendingChanges: number; conflicts: number; quarantined: number; lastSuccessfulSync: string | null; peers: PeerRow[] }> {
   return apiRequest('/api/sync/status', { signal, what: 'Loading sync peers' });
 }
+
+/** A batch the sync safety valve held for an administrator (GET /api/sync/quarantine). */
+export interface QuarantineItem {
+  id: string;
+  peer: string;
+  status: 'pending' | 'approved' | 'rejected';
+  docs: number;
+  destructive: number;
+  resources: number;
+  createdAt: string;
+  decidedAt: string | null;
+}
+
+export async function loadQuarantine(signal: AbortSignal): Promise<QuarantineItem[]> {
+  return (await apiRequest<{ items: QuarantineItem[] }>('/api/sync/quarantine', { signal, what: 'Loading quarantined sync batches' })).items;
+}
+
+/** Approves (applies) or rejects (drops) a held batch. */
+export async function decideQuarantine(id: string, decision: 'approve' | 'reject'): Promise<void> {
+  await apiRequest(`/api/sync/quarantine/${encodeURIComponent(id)}/${decision}`, { method: 'POST', body: {}, what: decision === 'approve' ? 'Approving the batch' : 'Rejecting the batch' });
+}
+
+/** GET /api/downtime-kit/settings (the passphrase itself is never sent back). */
+export interface DowntimeKitSettings {
+  everyMinutes: number;
+  folders: string[];
+  allPatients: boolean;
+  passphraseSet: boolean;
+  lastWritten: { at: string; folder: string; bytes: number; appointments: number; faceSheets: number } | null;
+}
+
+export async function loadKitSettings(signal: AbortSignal): Promise<DowntimeKitSettings> {
+  return apiRequest<DowntimeKitSettings>('/api/downtime-kit/settings', { signal, what: 'Loading the downtime-kit settings' });
+}
+
+export async function saveKitSettings(change: { everyMinutes?: number; folders?: string[]; allPatients?: boolean; passphrase?: string }): Promise<DowntimeKitSettings> {
+  return apiRequest<DowntimeKitSettings>('/api/downtime-kit/settings', { method: 'PUT', body: change, what: 'Saving the downtime-kit settings' });
+}
+
+/** Writes a kit now; the answer lists the files written and any folder that failed. */
+export async function runKitNow(): Promise<{ files: string[]; failures: { folder: string; error: string }[]; elapsedMs: number }> {
+  return apiRequest('/api/downtime-kit/run', { method: 'POST', body: {}, what: 'Writing the downtime kit' });
+}

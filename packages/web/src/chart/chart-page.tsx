@@ -1,20 +1,32 @@
-/** The chart: patient header, summary column beside the timeline and tabs for notes, meds, labs, documents, letters, messages, appointments. */
-import { useEffect, useRef, useState } from 'react';
+/**
+ * The chart: patient header, summary column beside the timeline and tabs for notes, meds, labs,
+ * documents, letters, messages, appointments. The header and summary come first from the small
+ * summary API; the whole chart (`$everything`, for the timeline and tabs) loads after, and the
+ * heavier tabs are separate code chunks fetched when the chart is idle.
+ */
+import { Suspense, lazy, useCallback, useEffect, useRef } from 'react';
 import { Badge, Button, Group, Paper, Stack, Tabs, Text, Title } from '@mantine/core';
-import { conceptText, nameOf, patientLine } from '../api/fhir-format';
+import { dateText } from '../api/fhir-format';
 import { useResource } from '../api/use-resource';
-import { DocumentsTab } from '../documents/documents-tab';
-import { LabsTab } from '../labs/labs-tab';
 import { useUser } from '../login/session.resource';
-import { NotesTab } from '../notes/notes-tab';
-import { MedsTab } from '../prescribe/meds-tab';
 import { navigate } from '../shell/router';
 import { ErrorState, Loading } from '../shell/view-states';
-import { loadAlerts, loadChart } from './chart.resource';
-import type { ChartData } from './chart.resource';
-import { AppointmentsTab, LettersTab, MessagesTab } from './simple-tabs';
+import { loadChart, loadSummary } from './chart.resource';
+import type { ChartData, SummaryView } from './chart.resource';
+import { AppointmentsTab, MessagesTab } from './simple-tabs';
 import { SummaryColumn } from './summary-column';
 import { ChartTimeline } from './timeline';
+
+const importNotes = () => import('../notes/notes-tab');
+const importMeds = () => import('../prescribe/meds-tab');
+const importLabs = () => import('../labs/labs-tab');
+const importDocuments = () => import('../documents/documents-tab');
+const importLetters = () => import('../letters/letters-tab');
+const NotesTab = lazy(() => importNotes().then((m) => ({ default: m.NotesTab })));
+const MedsTab = lazy(() => importMeds().then((m) => ({ default: m.MedsTab })));
+const LabsTab = lazy(() => importLabs().then((m) => ({ default: m.LabsTab })));
+const DocumentsTab = lazy(() => importDocuments().then((m) => ({ default: m.DocumentsTab })));
+const LettersTab = lazy(() => importLetters().then((m) => ({ default: m.LettersTab })));
 
 const TABS = ['timeline', 'notes', 'meds', 'labs', 'documents', 'letters', 'messages', 'appointments'] as const;
 type Tab = (typeof TABS)[number];
@@ -35,30 +47,41 @@ function useChartOpenTiming(ready: boolean, patientId: string): void {
   }, [ready, patientId]);
 }
 
-function Header({ chart, onReload }: { chart: ChartData; onReload: () => void }) {
+function Header({ view, onReload }: { view: SummaryView; onReload: () => void }) {
   const user = useUser();
-  const p = chart.patient;
-  const lang = p.communication?.[0]?.language;
+  const p = view.summary.patient;
+  const cov = view.summary.coverage;
   const canWrite = user.role === 'clinician' || user.role === 'admin';
+  const line = [p.age !== undefined ? `${p.age} y` : undefined, p.gender ? p.gender[0]?.toUpperCase() : undefined, p.birthDate ? `born ${dateText(p.birthDate)}` : undefined, p.mrn ? `MRN ${p.mrn}` : undefined, p.phone].filter(Boolean).join(' · ');
   return (
     <Paper withBorder p="md">
       <Group justify="space-between" align="flex-start">
         <div>
           <Title order={1} size="h2" data-testid="patient-name">
-            {nameOf(p.name)}
+            {p.name}
           </Title>
           <Text size="sm" c="dimmed">
-            {patientLine(p)}
+            {line}
           </Text>
           <Group gap="xs" mt={4}>
-            {lang && conceptText(lang) !== 'English' && <Badge variant="light">Speaks {conceptText(lang)}</Badge>}
-            {p.generalPractitioner?.[0]?.display && <Badge variant="outline" color="gray">GP: {p.generalPractitioner[0].display}</Badge>}
+            {p.language && !/^(en|english)$/i.test(p.language) && <Badge variant="light">Speaks {p.language}</Badge>}
+            {cov && (
+              <Badge variant="outline" color="gray">
+                {[cov.payor, cov.plan].filter(Boolean).join(' · ') || 'Insured'}
+                {cov.copay !== null ? ` · copay ${cov.copay}` : ''}
+              </Badge>
+            )}
+            {view.summary.balance > 0 && (
+              <Badge variant="light" color="orange">
+                Balance {view.summary.balance.toFixed(2)}
+              </Badge>
+            )}
           </Group>
         </div>
         <Group gap="xs">
-          {canWrite && <Button onClick={() => navigate(`/patients/${p.id ?? ''}/notes`)}>Notes</Button>}
+          {canWrite && <Button onClick={() => navigate(`/patients/${encodeURIComponent(p.id)}/notes`)}>Notes</Button>}
           {canWrite && (
-            <Button variant="light" onClick={() => navigate(`/patients/${p.id ?? ''}/meds`)}>
+            <Button variant="light" onClick={() => navigate(`/patients/${encodeURIComponent(p.id)}/meds`)}>
               Medications
             </Button>
           )}
@@ -71,59 +94,75 @@ function Header({ chart, onReload }: { chart: ChartData; onReload: () => void })
   );
 }
 
-/** The chart screen. */
+/** A tab's content once the whole chart is there (loading and error states until then). */
+function WithChart({ chart, children }: { chart: ReturnType<typeof useResource<ChartData>>; children: (c: ChartData) => React.ReactNode }) {
+  if (chart.status === 'loading') return <Loading what="the rest of the chart" />;
+  if (chart.status === 'error') return <ErrorState what="the rest of the chart" error={chart.error} retry={chart.reload} />;
+  return <Suspense fallback={<Loading what="this tab" />}>{children(chart.data)}</Suspense>;
+}
+
+/** The chart screen (mount it with `key={patientId}`, so a new patient starts from a clean state). */
 export function ChartPage({ patientId, tab }: { patientId: string; tab?: string }) {
-  const chart = useResource(patientId, (signal) => loadChart(patientId, signal));
-  const [alerts, setAlerts] = useState<Awaited<ReturnType<typeof loadAlerts>>>();
+  const summary = useResource(patientId, (signal) => loadSummary(patientId, signal));
+  // The whole chart only once the summary is on screen: the summary is what the clinician reads first.
+  const chart = useResource(summary.status === 'ready' ? patientId : null, (signal) => loadChart(patientId, signal));
+  const { reload: reloadSummary } = summary;
+  const { reload: reloadChart } = chart;
+  const reload = useCallback(() => {
+    reloadSummary();
+    reloadChart();
+  }, [reloadSummary, reloadChart]);
+  useChartOpenTiming(summary.status === 'ready', patientId);
+  const chartReady = chart.status === 'ready';
   useEffect(() => {
-    const ctl = new AbortController();
-    void loadAlerts(patientId, ctl.signal).then(setAlerts);
-    return () => ctl.abort();
-  }, [patientId]);
-  useChartOpenTiming(chart.status === 'ready', patientId);
+    // Fetch the heavier tabs' code while the clinician reads the summary.
+    if (chartReady) for (const load of [importNotes, importMeds, importLabs, importDocuments, importLetters]) void load();
+  }, [chartReady]);
   const current: Tab = (TABS as readonly string[]).includes(tab ?? '') ? (tab as Tab) : 'timeline';
-  if (chart.status === 'loading') return <Loading what="the chart" />;
-  if (chart.status === 'error') return <ErrorState what="the chart" error={chart.error} retry={chart.reload} />;
+  if (summary.status === 'loading') return <Loading what="the chart" />;
+  if (summary.status === 'error') return <ErrorState what="the chart" error={summary.error} retry={summary.reload} />;
   const c = chart.data;
   return (
     <Stack gap="md">
-      <Header chart={c} onReload={chart.reload} />
+      <Header view={summary.data} onReload={reload} />
       <div className="chart-grid">
-        <SummaryColumn chart={c} alerts={alerts} />
+        <SummaryColumn view={summary.data} />
         <Paper withBorder p="md">
           <Tabs value={current} onChange={(v) => navigate(`/patients/${encodeURIComponent(patientId)}${v && v !== 'timeline' ? `/${v}` : ''}`)} keepMounted={false}>
             <Tabs.List>
               {TABS.map((t) => (
                 <Tabs.Tab key={t} value={t}>
                   {LABEL[t]}
-                  {t === 'notes' && c.notes.length ? ` (${c.notes.length})` : ''}
-                  {t === 'documents' && c.documents.length ? ` (${c.documents.length})` : ''}
+                  {t === 'notes' && c?.notes.length ? ` (${c.notes.length})` : ''}
+                  {t === 'documents' && c?.documents.length ? ` (${c.documents.length})` : ''}
                 </Tabs.Tab>
               ))}
             </Tabs.List>
             <Tabs.Panel value="timeline">
-              <ChartTimeline chart={c} />
+              <WithChart chart={chart}>{(d) => <ChartTimeline chart={d} />}</WithChart>
             </Tabs.Panel>
             <Tabs.Panel value="notes" pt="sm">
-              <NotesTab chart={c} onChanged={chart.reload} />
+              <WithChart chart={chart}>{(d) => <NotesTab chart={d} onChanged={reload} />}</WithChart>
             </Tabs.Panel>
             <Tabs.Panel value="meds" pt="sm">
-              <MedsTab chart={c} onChanged={chart.reload} />
+              <WithChart chart={chart}>{(d) => <MedsTab chart={d} onChanged={reload} />}</WithChart>
             </Tabs.Panel>
             <Tabs.Panel value="labs" pt="sm">
-              <LabsTab chart={c} />
+              <WithChart chart={chart}>{(d) => <LabsTab chart={d} />}</WithChart>
             </Tabs.Panel>
             <Tabs.Panel value="documents" pt="sm">
-              <DocumentsTab chart={c} onChanged={chart.reload} />
+              <WithChart chart={chart}>{(d) => <DocumentsTab chart={d} onChanged={reload} />}</WithChart>
             </Tabs.Panel>
             <Tabs.Panel value="letters" pt="sm">
-              <LettersTab chart={c} />
+              <Suspense fallback={<Loading what="letters" />}>
+                <LettersTab patientId={patientId} />
+              </Suspense>
             </Tabs.Panel>
             <Tabs.Panel value="messages" pt="sm">
-              <MessagesTab chart={c} />
+              <WithChart chart={chart}>{(d) => <MessagesTab chart={d} />}</WithChart>
             </Tabs.Panel>
             <Tabs.Panel value="appointments" pt="sm">
-              <AppointmentsTab chart={c} />
+              <WithChart chart={chart}>{(d) => <AppointmentsTab chart={d} />}</WithChart>
             </Tabs.Panel>
           </Tabs>
         </Paper>

@@ -125,21 +125,65 @@ export async function loadChart(patientId: string, signal: AbortSignal): Promise
   return sortChart(patientId, { ...first, entry });
 }
 
-export interface ChartAlert {
-  severity: 'high' | 'moderate' | 'low' | 'info';
-  text: string;
+/** Latest vital per code (the observations are newest first). */
+export function latestVitals(chart: ChartData): Observation[] {
+  const seen = new Map<string, Observation>();
+  for (const o of chart.observations) {
+    if (!o.category?.some((c) => codeIn(c) === 'vital-signs')) continue;
+    const code = codeIn(o.code) ?? '';
+    if (!seen.has(code)) seen.set(code, o);
+  }
+  return [...seen.values()];
 }
 
-/** Clinical alerts of the chart summary API (empty when the server does not offer it). */
-export async function loadAlerts(patientId: string, signal: AbortSignal): Promise<ChartAlert[] | undefined> {
-  try {
-    const s = await apiRequest<{ alerts?: unknown[] }>(`/api/patients/${encodeURIComponent(patientId)}/summary`, { signal, what: 'Reading alerts' });
-    return (s.alerts ?? []).map((a) => {
-      const o = (a ?? {}) as Record<string, unknown>;
-      const sev = String(o.severity ?? o.level ?? 'info');
-      return { severity: (['high', 'moderate', 'low'].includes(sev) ? sev : sev === 'critical' || sev === 'error' ? 'high' : sev === 'warning' ? 'moderate' : 'info') as ChartAlert['severity'], text: String(o.text ?? o.message ?? o.summary ?? o.title ?? JSON.stringify(o)) };
-    });
-  } catch {
-    return undefined;
-  }
+/** One observation as the chart summary API gives it. */
+export interface SummaryObservation {
+  id: string;
+  code?: string;
+  display?: string;
+  value?: number | string;
+  unit?: string;
+  effective?: string;
+  interpretation?: string;
+  referenceRange?: string;
+  components?: { code?: string; display?: string; value?: number; unit?: string }[];
+}
+
+/** The answer of GET /api/patients/:id/summary (the fields the chart shows). */
+export interface ChartSummary {
+  patient: { id: string; name: string; birthDate?: string; age?: number; gender?: string; mrn?: string; phone?: string; language?: string; preferredPharmacy?: string; versionId?: string };
+  coverage: { payor?: string; plan?: string; memberId?: string; copay: number | null } | null;
+  balance: number;
+  problems: { id: string; code?: string; system?: string; display?: string; onset?: string; status?: string }[];
+  allergies: { id: string; substance?: string; code?: string; criticality?: string; reactions: string[] }[];
+  medications: { id: string; resourceType: string; name?: string; rxnorm?: string; dosage?: string; since?: string; prescriber?: string }[];
+  vitals: SummaryObservation[];
+  abnormalLabs: SummaryObservation[];
+  upcomingAppointments: { id: string; start?: string; status: string; type?: string; practitioner?: string }[];
+  conflicts: { resourceType: string; id: string; leaves: number }[];
+}
+
+/** What the summary column shows: the summary API's answer and the chart's active flags. */
+export interface SummaryView {
+  summary: ChartSummary;
+  flags: Flag[];
+  /** Set when the flags could not be read (the column says so rather than showing none). */
+  flagsError?: string;
+}
+
+/**
+ * The chart summary in one small request (plus the patient's active flags beside it): what the
+ * chart shows first, before the whole chart ({@link loadChart}) arrives for the timeline and tabs.
+ */
+export async function loadSummary(patientId: string, signal: AbortSignal): Promise<SummaryView> {
+  const id = encodeURIComponent(patientId);
+  const flagsP = apiRequest<Bundle<Flag>>(`/fhir/R4/Flag?patient=${id}&_count=50`, { signal, what: 'Reading flags' }).then(
+    (b) => ({ flags: (b.entry ?? []).flatMap((e) => (e.resource && e.resource.status !== 'inactive' && e.resource.status !== 'entered-in-error' ? [e.resource] : [])) }),
+    (err: Error) => {
+      if (err.name === 'AbortError') throw err;
+      return { flags: [] as Flag[], flagsError: err.message };
+    },
+  );
+  const [summary, flags] = await Promise.all([apiRequest<ChartSummary>(`/api/patients/${id}/summary`, { signal, what: 'Opening the chart' }), flagsP]);
+  return { summary, ...flags };
 }

@@ -1,37 +1,8 @@
-/** Chart tabs that are plain lists: letters, messages, appointments. */
-import { Anchor, Badge, Table } from '@mantine/core';
-import { conceptText, dateText, timeText } from '../api/fhir-format';
+/** Chart tabs that are plain lists: messages, appointments. */
+import { Badge, Table } from '@mantine/core';
+import { dateText, timeText } from '../api/fhir-format';
 import { Empty } from '../shell/view-states';
 import type { ChartData } from './chart.resource';
-
-/** Letters written for the patient (PDF through GET /api/letters/:id/pdf). */
-export function LettersTab({ chart }: { chart: ChartData }) {
-  if (chart.letters.length === 0) return <Empty>No letters yet.</Empty>;
-  return (
-    <Table striped>
-      <Table.Thead>
-        <Table.Tr>
-          <Table.Th>Date</Table.Th>
-          <Table.Th>Letter</Table.Th>
-          <Table.Th>PDF</Table.Th>
-        </Table.Tr>
-      </Table.Thead>
-      <Table.Tbody>
-        {chart.letters.map((l) => (
-          <Table.Tr key={l.id}>
-            <Table.Td>{dateText(l.date)}</Table.Td>
-            <Table.Td>{l.description ?? conceptText(l.type)}</Table.Td>
-            <Table.Td>
-              <Anchor href={`/api/letters/${l.id ?? ''}/pdf`} target="_blank" rel="noopener">
-                Open PDF
-              </Anchor>
-            </Table.Td>
-          </Table.Tr>
-        ))}
-      </Table.Tbody>
-    </Table>
-  );
-}
 
 /** Messages about the patient. */
 export function MessagesTab({ chart }: { chart: ChartData }) {

@@ -1,12 +1,16 @@
-/** The summary column: allergies first and impossible to miss, then alerts, problems, active medications, latest vitals. */
-import { Badge, Card, Group, List, Stack, Text, Title } from '@mantine/core';
-import { codeIn, conceptText, dateText, quantityText } from '../api/fhir-format';
-import type { Observation } from '../api/fhir-types';
-import type { ChartAlert, ChartData } from './chart.resource';
-import { obsDate } from './chart.resource';
+/**
+ * The summary column: allergies first and impossible to miss, then alerts, problems, active
+ * medications, latest vitals, recent abnormal results — all from the chart summary API, so it
+ * shows before the rest of the chart has loaded.
+ */
+import { Anchor, Badge, Card, Group, List, Stack, Text, Title } from '@mantine/core';
+import { conceptText, dateText } from '../api/fhir-format';
+import { navigate } from '../shell/router';
+import type { SummaryObservation, SummaryView } from './chart.resource';
 
-function Allergies({ chart }: { chart: ChartData }) {
-  if (chart.allergies.length === 0) {
+function Allergies({ view }: { view: SummaryView }) {
+  const allergies = [...view.summary.allergies].sort((a, b) => (a.criticality === 'high' ? 0 : 1) - (b.criticality === 'high' ? 0 : 1));
+  if (allergies.length === 0) {
     return (
       <section className="nka" aria-labelledby="allergies-title">
         <Title order={2} size="h5" id="allergies-title">
@@ -19,42 +23,30 @@ function Allergies({ chart }: { chart: ChartData }) {
   return (
     <section className="allergy-banner" aria-labelledby="allergies-title" data-testid="allergies">
       <Title order={2} size="h4" id="allergies-title">
-        Allergies ({chart.allergies.length})
+        Allergies ({allergies.length})
       </Title>
       <List spacing={4} mt={4}>
-        {chart.allergies.map((a) => (
+        {allergies.map((a) => (
           <List.Item key={a.id}>
             <Text fw={700} span>
-              {conceptText(a.code)}
+              {a.substance ?? a.code ?? 'Unnamed substance'}
             </Text>
             {a.criticality === 'high' && (
               <Badge color="red" size="sm" ml={6}>
                 high risk
               </Badge>
             )}
-            <Text size="sm" span>
-              {' '}
-              {a.reaction
-                ?.flatMap((r) => r.manifestation ?? [])
-                .map(conceptText)
-                .filter(Boolean)
-                .join(', ')}
-              {a.reaction?.[0]?.severity ? ` (${a.reaction[0].severity})` : ''}
-            </Text>
+            {a.reactions.length > 0 && (
+              <Text size="sm" span>
+                {' '}
+                {a.reactions.join(', ')}
+              </Text>
+            )}
           </List.Item>
         ))}
       </List>
     </section>
   );
-}
-
-function vitalText(o: Observation): string {
-  if (o.component?.length && codeIn(o.code) === '85354-9') {
-    const sys = o.component.find((c) => codeIn(c.code) === '8480-6')?.valueQuantity?.value;
-    const dia = o.component.find((c) => codeIn(c.code) === '8462-4')?.valueQuantity?.value;
-    return `${sys ?? '?'}/${dia ?? '?'} mmHg`;
-  }
-  return quantityText(o.valueQuantity) || o.valueString || conceptText(o.valueCodeableConcept);
 }
 
 const VITAL_NAMES: Record<string, string> = {
@@ -69,60 +61,72 @@ const VITAL_NAMES: Record<string, string> = {
   '9279-1': 'Respiratory rate',
 };
 
-/** Latest vital per code. */
-export function latestVitals(chart: ChartData): Observation[] {
-  const seen = new Map<string, Observation>();
-  for (const o of chart.observations) {
-    if (!o.category?.some((c) => codeIn(c) === 'vital-signs')) continue;
-    const code = codeIn(o.code) ?? '';
-    if (!seen.has(code)) seen.set(code, o);
+/** "120/80 mmHg", "72 /min", "6.1 mmol/L". */
+export function observationText(o: SummaryObservation): string {
+  if (o.components?.length && o.code === '85354-9') {
+    const sys = o.components.find((c) => c.code === '8480-6')?.value;
+    const dia = o.components.find((c) => c.code === '8462-4')?.value;
+    return `${sys ?? '?'}/${dia ?? '?'} mmHg`;
   }
-  return [...seen.values()];
+  if (o.components?.length && o.value === undefined) return o.components.map((c) => `${c.value ?? '?'}${c.unit ? ` ${c.unit}` : ''}`).join(' / ');
+  return o.value === undefined ? '' : `${o.value}${o.unit ? ` ${o.unit}` : ''}`;
+}
+
+function Alerts({ view }: { view: SummaryView }) {
+  const { flags, flagsError, summary } = view;
+  if (flags.length === 0 && !flagsError && summary.conflicts.length === 0) return null;
+  return (
+    <Card withBorder padding="sm" aria-labelledby="alerts-title">
+      <Title order={2} size="h5" id="alerts-title">
+        Alerts
+      </Title>
+      <Stack gap={4} mt={4}>
+        {flags.map((f) => (
+          <Text key={f.id} size="sm" fw={600} c="orange.9">
+            {conceptText(f.code)}
+          </Text>
+        ))}
+        {flagsError && (
+          <Text size="sm" c="red.9" role="alert">
+            Flags could not be read: {flagsError}
+          </Text>
+        )}
+        {summary.conflicts.length > 0 && (
+          <Text size="sm" c="red.9">
+            {summary.conflicts.length === 1 ? '1 record of this chart is' : `${summary.conflicts.length} records of this chart are`} in sync conflict.{' '}
+            <Anchor size="sm" href="/conflicts" onClick={(e) => (e.preventDefault(), navigate('/conflicts'))}>
+              Resolve in Reconciliation
+            </Anchor>
+          </Text>
+        )}
+      </Stack>
+    </Card>
+  );
 }
 
 /** The summary column of the chart. */
-export function SummaryColumn({ chart, alerts }: { chart: ChartData; alerts: ChartAlert[] | undefined }) {
-  const problems = chart.problems.filter((p) => ['active', 'recurrence', 'relapse', undefined].includes(codeIn(p.clinicalStatus)));
-  const meds = chart.medications.filter((m) => m.status === 'active' || m.status === 'on-hold');
-  const vitals = latestVitals(chart);
+export function SummaryColumn({ view }: { view: SummaryView }) {
+  const s = view.summary;
   return (
     <aside className="summary-col" aria-label="Chart summary" data-testid="chart-summary">
-      <Allergies chart={chart} />
-      {(chart.flags.length > 0 || (alerts && alerts.length > 0)) && (
-        <Card withBorder padding="sm" aria-labelledby="alerts-title">
-          <Title order={2} size="h5" id="alerts-title">
-            Alerts
-          </Title>
-          <Stack gap={4} mt={4}>
-            {chart.flags.map((f) => (
-              <Text key={f.id} size="sm" fw={600} c="orange.9">
-                {conceptText(f.code)}
-              </Text>
-            ))}
-            {alerts?.map((a, i) => (
-              <Text key={i} size="sm" c={a.severity === 'high' ? 'red.9' : a.severity === 'moderate' ? 'orange.9' : undefined}>
-                {a.text}
-              </Text>
-            ))}
-          </Stack>
-        </Card>
-      )}
+      <Allergies view={view} />
+      <Alerts view={view} />
       <Card withBorder padding="sm">
         <Title order={2} size="h5">
           Problems
         </Title>
-        {problems.length === 0 ? (
+        {s.problems.length === 0 ? (
           <Text size="sm" c="dimmed">
             No active problems recorded.
           </Text>
         ) : (
           <List size="sm" spacing={2} mt={4}>
-            {problems.map((p) => (
+            {s.problems.map((p) => (
               <List.Item key={p.id}>
-                {conceptText(p.code)}{' '}
+                {p.display ?? p.code}{' '}
                 <Text span size="xs" c="dimmed">
-                  {codeIn(p.code)}
-                  {p.onsetDateTime ? ` · since ${dateText(p.onsetDateTime)}` : ''}
+                  {p.code}
+                  {p.onset ? ` · since ${dateText(p.onset)}` : ''}
                 </Text>
               </List.Item>
             ))}
@@ -133,19 +137,19 @@ export function SummaryColumn({ chart, alerts }: { chart: ChartData; alerts: Cha
         <Title order={2} size="h5">
           Active medications
         </Title>
-        {meds.length === 0 ? (
+        {s.medications.length === 0 ? (
           <Text size="sm" c="dimmed">
             No active medications.
           </Text>
         ) : (
           <List size="sm" spacing={2} mt={4}>
-            {meds.map((m) => (
+            {s.medications.map((m) => (
               <List.Item key={m.id}>
                 <Text span size="sm" fw={600}>
-                  {conceptText(m.medicationCodeableConcept)}
+                  {m.name ?? m.rxnorm ?? 'Unnamed medication'}
                 </Text>
                 <Text size="xs" c="dimmed">
-                  {m.dosageInstruction?.[0]?.text}
+                  {m.dosage}
                 </Text>
               </List.Item>
             ))}
@@ -156,19 +160,19 @@ export function SummaryColumn({ chart, alerts }: { chart: ChartData; alerts: Cha
         <Title order={2} size="h5">
           Latest vitals
         </Title>
-        {vitals.length === 0 ? (
+        {s.vitals.length === 0 ? (
           <Text size="sm" c="dimmed">
             No vitals recorded.
           </Text>
         ) : (
           <Stack gap={2} mt={4}>
-            {vitals.map((o) => (
+            {s.vitals.map((o) => (
               <Group key={o.id} justify="space-between" gap="xs" wrap="nowrap">
-                <Text size="sm">{VITAL_NAMES[codeIn(o.code) ?? ''] ?? conceptText(o.code)}</Text>
+                <Text size="sm">{VITAL_NAMES[o.code ?? ''] ?? o.display ?? o.code}</Text>
                 <Text size="sm" fw={600}>
-                  {vitalText(o)}{' '}
+                  {observationText(o)}{' '}
                   <Text span size="xs" c="dimmed" fw={400}>
-                    {dateText(obsDate(o))}
+                    {dateText(o.effective)}
                   </Text>
                 </Text>
               </Group>
@@ -176,6 +180,26 @@ export function SummaryColumn({ chart, alerts }: { chart: ChartData; alerts: Cha
           </Stack>
         )}
       </Card>
+      {s.abnormalLabs.length > 0 && (
+        <Card withBorder padding="sm">
+          <Title order={2} size="h5">
+            Recent abnormal results
+          </Title>
+          <Stack gap={2} mt={4}>
+            {s.abnormalLabs.map((o) => (
+              <Group key={o.id} justify="space-between" gap="xs" wrap="nowrap">
+                <Text size="sm">{o.display ?? o.code}</Text>
+                <Text size="sm" fw={600} c="red.9">
+                  {observationText(o)} {o.interpretation ? `(${o.interpretation})` : ''}{' '}
+                  <Text span size="xs" c="dimmed" fw={400}>
+                    {dateText(o.effective)}
+                  </Text>
+                </Text>
+              </Group>
+            ))}
+          </Stack>
+        </Card>
+      )}
     </aside>
   );
 }

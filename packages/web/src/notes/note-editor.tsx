@@ -4,7 +4,7 @@ import { Alert, Button, Group, Paper, Select, Stack, Text, TextInput, Textarea }
 import { conceptText, nameOf, timeText } from '../api/fhir-format';
 import { useResource } from '../api/use-resource';
 import type { ChartData } from '../chart/chart.resource';
-import { latestVitals } from '../chart/summary-column';
+import { latestVitals } from '../chart/chart.resource';
 import { createDraft, fillSmartFields, loadTemplates, saveDraft, signNote } from './notes.resource';
 
 type SaveState = { kind: 'idle' } | { kind: 'saving' } | { kind: 'saved'; at: string } | { kind: 'failed'; message: string };

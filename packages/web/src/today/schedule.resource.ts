@@ -140,3 +140,11 @@ export async function loadFreeSlots(practitioner: string, from: string, signal: 
 export async function bookAppointment(input: { patient: string; practitioner: string; start: string; reason?: string }): Promise<void> {
   await apiRequest('/api/appointments', { method: 'POST', body: input, what: 'Booking the appointment' });
 }
+
+/** Moves a booked appointment to another start (same clinician unless given); the server refuses overlaps with a precise message. */
+export async function rescheduleAppointment(id: string, input: { start: string; practitioner?: string }): Promise<void> {
+  await apiRequest(`/api/appointments/${encodeURIComponent(id)}/reschedule`, { method: 'POST', body: input, what: 'Rescheduling the appointment' });
+}
+
+/** States from which an appointment can be rescheduled. */
+export const RESCHEDULABLE: readonly FrontDeskStatus[] = ['booked', 'pending', 'proposed', 'waitlist'];

@@ -8,7 +8,8 @@ import { markChartRequested } from '../search/patient-search';
 import { navigate } from '../shell/router';
 import { Empty, ErrorState, Loading } from '../shell/view-states';
 import { BookDialog } from './book-dialog';
-import { loadDay, setAppointmentStatus, STATUS_LABEL } from './schedule.resource';
+import { RescheduleDialog } from './reschedule-dialog';
+import { loadDay, RESCHEDULABLE, setAppointmentStatus, STATUS_LABEL } from './schedule.resource';
 import type { DayAppointment, DayColumn, FrontDeskStatus } from './schedule.resource';
 
 /** Today's date as YYYY-MM-DD in local time. */
@@ -45,8 +46,10 @@ function Flags({ a }: { a: DayAppointment }) {
   );
 }
 
-function AppointmentCard({ a, onChanged }: { a: DayAppointment; onChanged: () => void }) {
+function AppointmentCard({ a, col, date, onChanged }: { a: DayAppointment; col: DayColumn; date: string; onChanged: () => void }) {
   const [busy, setBusy] = useState<FrontDeskStatus | undefined>();
+  const [rescheduling, setRescheduling] = useState(false);
+  const canReschedule = RESCHEDULABLE.includes(a.status) && col.practitionerId !== 'unassigned';
   const [error, setError] = useState<string | undefined>();
   const primary = a.next.find((s) => s !== 'cancelled' && s !== 'noshow');
   const others = a.next.filter((s) => s !== primary);
@@ -95,14 +98,14 @@ function AppointmentCard({ a, onChanged }: { a: DayAppointment; onChanged: () =>
         </Badge>
       </Group>
       <Flags a={a} />
-      {(primary || others.length > 0) && (
+      {(primary || others.length > 0 || canReschedule) && (
         <Group gap="xs" mt="xs">
           {primary && (
             <Button size="compact-sm" onClick={() => void move(primary)} loading={busy === primary} aria-label={`${STATUS_LABEL[primary].action}: ${who}`}>
               {STATUS_LABEL[primary].action}
             </Button>
           )}
-          {others.length > 0 && (
+          {(others.length > 0 || canReschedule) && (
             <Menu position="bottom-start" withinPortal>
               <Menu.Target>
                 <Button size="compact-sm" variant="default" aria-label={`More actions for ${who}`} loading={!!busy && busy !== primary}>
@@ -110,6 +113,7 @@ function AppointmentCard({ a, onChanged }: { a: DayAppointment; onChanged: () =>
                 </Button>
               </Menu.Target>
               <Menu.Dropdown>
+                {canReschedule && <Menu.Item onClick={() => setRescheduling(true)}>Reschedule…</Menu.Item>}
                 {others.map((s) => (
                   <Menu.Item key={s} onClick={() => void move(s)} color={s === 'cancelled' || s === 'noshow' ? 'red' : undefined}>
                     {STATUS_LABEL[s].action}
@@ -125,6 +129,7 @@ function AppointmentCard({ a, onChanged }: { a: DayAppointment; onChanged: () =>
           {error}
         </Alert>
       )}
+      {rescheduling && <RescheduleDialog appointment={a} practitionerId={col.practitionerId} practitioner={col.practitioner} date={date} onClose={() => setRescheduling(false)} onMoved={onChanged} />}
     </Paper>
   );
 }
@@ -145,7 +150,7 @@ function Column({ col, date, onChanged }: { col: DayColumn; date: string; onChan
         </Tooltip>
       </Group>
       <Stack gap="xs">
-        {sorted.length === 0 ? <Empty>No appointments.</Empty> : sorted.map((a) => <AppointmentCard key={a.id} a={a} onChanged={onChanged} />)}
+        {sorted.length === 0 ? <Empty>No appointments.</Empty> : sorted.map((a) => <AppointmentCard key={a.id} a={a} col={col} date={date} onChanged={onChanged} />)}
       </Stack>
       {booking && <BookDialog practitionerId={col.practitionerId} practitioner={col.practitioner} date={date} onClose={() => setBooking(false)} onBooked={onChanged} />}
     </section>
