@@ -10,12 +10,22 @@
  * memory (they are unreadable after a restart, and the folder is emptied at start), and
  * deleted when they expire (default one hour after the job completes). Jobs are kept in
  * memory. Transport-free: the router hands over a {@link FhirRequest}.
+ *
+ * Access: the caller's principal is decided by the policy (`decide`, action `export`) — at
+ * kick-off for the resource types (an explicitly requested type the caller may not export is
+ * a 403; types it may not export are otherwise left out), then for every labelled resource,
+ * with the patient's 42 CFR Part 2 consent passed in (an active permitting Consent read at
+ * the start of the job). What was withheld is said in the manifest's `error` file
+ * (OperationOutcome, code `suppressed`, counts only). A job's status and files are only
+ * served to the caller that started it. The node itself (no principal) exports everything.
  */
 import { createCipheriv, createDecipheriv, randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { badRequest, isSupportedResourceType, notFound, outcomeError } from '@chartroom/core';
-import type { Group } from '@medplum/fhirtypes';
+import { badRequest, decide, hasPart2Consent, isSupportedResourceType, notFound, outcome, outcomeError, patientIdsOf, supportedResourceTypes } from '@chartroom/core';
+import type { Principal } from '@chartroom/core';
+import type { Consent, Group, Resource } from '@medplum/fhirtypes';
+import { forbiddenError } from './access-control.js';
 import type { FhirRepository } from '../store/fhir-repository.js';
 import type { StoreDialect } from '../store/dialect.js';
 import type { Clock } from '../store/clock.js';
@@ -45,8 +55,21 @@ interface ExportFile {
   count: number;
 }
 
+/** Who asked for an export, for the policy decisions made while it runs. */
+export interface ExportAccess {
+  principal: Principal;
+  /** Types left out because the caller may not export them, with why. */
+  deniedTypes: { type: string; reason: string }[];
+}
+
 interface ExportJob {
   id: string;
+  /** Who started it (only they may poll, download or delete it); undefined for the node itself. */
+  owner: string | undefined;
+  access: ExportAccess | undefined;
+  /** Resources withheld by their labels: `type\u0000reason` → count. */
+  withheld: Map<string, number>;
+  errorFiles: ExportFile[];
   status: JobStatus;
   request: string;
   transactionTime: string;
@@ -98,9 +121,13 @@ export class BulkExportService {
   }
 
   /** Starts an export job; returns its id (the work goes on in the background). */
-  kickOff(filter: ScanFilter | (() => Promise<ScanFilter>), request: string): string {
+  kickOff(filter: ScanFilter | (() => Promise<ScanFilter>), request: string, access?: ExportAccess): string {
     const job: ExportJob = {
       id: randomUUID(),
+      owner: access ? ownerOf(access.principal) : undefined,
+      access,
+      withheld: new Map(),
+      errorFiles: [],
       status: 'in-progress',
       request,
       transactionTime: new Date(this.clock.now()).toISOString(),
@@ -136,9 +163,23 @@ export class BulkExportService {
       job.files.push({ type, name, count: lines.length });
       buffers.set(type, []);
     };
+    const access = job.access;
+    const now = this.clock.now();
+    const consented = access ? await part2ConsentedPatients(this.repo.dialect, now) : new Set<string>();
     let n = 0;
     for await (const r of scanResources(this.repo.dialect, filter)) {
       if (job.status !== 'in-progress') return;
+      if (access && r.json.includes('"security"')) {
+        const resource = JSON.parse(r.json) as Resource;
+        const patients = patientIdsOf(resource);
+        const part2Consent = patients.length > 0 && patients.every((p) => consented.has(p));
+        const d = decide(access.principal, { action: 'export', resourceType: r.type, resource }, { now, part2Consent });
+        if (!d.allowed) {
+          const key = `${r.type}\u0000${d.reason}`;
+          job.withheld.set(key, (job.withheld.get(key) ?? 0) + 1);
+          continue;
+        }
+      }
       let lines = buffers.get(r.type);
       if (!lines) buffers.set(r.type, (lines = []));
       lines.push(r.json);
@@ -149,6 +190,22 @@ export class BulkExportService {
     }
     if (job.status !== 'in-progress') return;
     for (const type of [...buffers.keys()].sort()) flush(type);
+    // Types left out at kick-off, as far as the store holds any (counts of current resources).
+    const held = access?.deniedTypes.length ? await this.repo.countByType() : {};
+    const denied = (access?.deniedTypes ?? []).filter((d) => (held[d.type] ?? 0) > 0);
+    const notes = [
+      ...denied.map((d) => outcome('ok', `${held[d.type] ?? 0} ${d.type} resource${held[d.type] === 1 ? '' : 's'} not exported: ${d.reason}`, undefined, 'information')),
+      ...[...job.withheld].map(([key, count]) => {
+        const [type, reason] = key.split('\u0000');
+        return outcome('ok', `${count} ${type ?? ''} resource${count === 1 ? '' : 's'} withheld: ${reason ?? ''}`, undefined, 'information');
+      }),
+    ];
+    for (const o of notes) for (const issue of o.issue) issue.code = 'suppressed';
+    if (notes.length) {
+      const name = 'OperationOutcome-1.ndjson';
+      this.writeEncrypted(join(this.options.dir, job.id, name), notes.map((o) => JSON.stringify(o)).join('\n') + '\n');
+      job.errorFiles.push({ type: 'OperationOutcome', name, count: notes.length });
+    }
     job.files.sort((a, b) => (a.type === b.type ? a.name.localeCompare(b.name, 'en', { numeric: true }) : a.type.localeCompare(b.type)));
     job.status = 'complete';
     job.completedAt = this.clock.now();
@@ -168,16 +225,18 @@ export class BulkExportService {
     return Buffer.concat([decipher.update(data.subarray(12, data.length - 16)), decipher.final()]).toString('utf8');
   }
 
-  private job(id: string | undefined): ExportJob {
+  private job(id: string | undefined, principal?: Principal): ExportJob {
     this.sweep();
-    const job = id ? this.jobs.get(id) : undefined;
+    const found = id ? this.jobs.get(id) : undefined;
+    // Another caller's job does not exist for this one (its id reveals nothing either).
+    const job = found && (found.owner === undefined || (principal !== undefined && ownerOf(principal) === found.owner)) ? found : undefined;
     if (!job) throw notFound(`No export job "${id ?? ''}" (it may have expired or been deleted)`);
     return job;
   }
 
   /** The status response of a job: 202 while running, 200 with the manifest when complete. */
-  status(id: string | undefined, baseUrl: string): FhirResponse {
-    const job = this.job(id);
+  status(id: string | undefined, baseUrl: string, principal?: Principal): FhirResponse {
+    const job = this.job(id, principal);
     switch (job.status) {
       case 'in-progress':
         return { status: 202, headers: { 'x-progress': `${job.exported} resources exported`, 'retry-after': '2' } };
@@ -194,7 +253,7 @@ export class BulkExportService {
             request: job.request,
             requiresAccessToken: true,
             output: job.files.map((f) => ({ type: f.type, url: `${baseUrl}/$export-file/${job.id}/${f.name}`, count: f.count })),
-            error: [],
+            error: job.errorFiles.map((f) => ({ type: f.type, url: `${baseUrl}/$export-file/${job.id}/${f.name}`, count: f.count })),
           },
         };
       default:
@@ -203,18 +262,59 @@ export class BulkExportService {
   }
 
   /** Cancels a running job or deletes a finished one's files (https://hl7.org/fhir/uv/bulkdata/export.html#bulk-data-delete-request). */
-  cancel(id: string | undefined): FhirResponse {
-    this.remove(this.job(id));
+  cancel(id: string | undefined, principal?: Principal): FhirResponse {
+    this.remove(this.job(id, principal));
     return { status: 202 };
   }
 
   /** One NDJSON file of a completed job. */
-  file(id: string, name: string): FhirResponse {
-    const job = this.job(id);
-    const file = job.status === 'complete' ? job.files.find((f) => f.name === name) : undefined;
+  file(id: string, name: string, principal?: Principal): FhirResponse {
+    const job = this.job(id, principal);
+    const file = job.status === 'complete' ? [...job.files, ...job.errorFiles].find((f) => f.name === name) : undefined;
     if (!file) throw notFound(`No file "${name}" in export ${id}`);
     return { status: 200, raw: true, body: this.readEncrypted(join(this.options.dir, job.id, file.name)), headers: { 'content-type': 'application/fhir+ndjson' } };
   }
+}
+
+/** The identity a job belongs to: the user, else the credential, else the peer node. */
+function ownerOf(p: Principal): string {
+  return p.userId ? `user:${p.userId}` : p.credentialId ? `credential:${p.credentialId}` : p.nodeId ? `node:${p.nodeId}` : `kind:${p.kind}`;
+}
+
+/** Patients with an active Consent permitting disclosure of their 42 CFR Part 2 records at `now`. */
+async function part2ConsentedPatients(dialect: StoreDialect, now: number): Promise<Set<string>> {
+  const byPatient = new Map<string, Consent[]>();
+  for await (const r of scanResources(dialect, { types: ['Consent'] })) {
+    const c = JSON.parse(r.json) as Consent;
+    const ref = c.patient?.reference;
+    if (c.status !== 'active' || !ref?.startsWith('Patient/')) continue;
+    const id = ref.slice('Patient/'.length);
+    byPatient.set(id, [...(byPatient.get(id) ?? []), c]);
+  }
+  return new Set([...byPatient].filter(([id, cs]) => hasPart2Consent(cs, id, now)).map(([id]) => id));
+}
+
+/**
+ * The kick-off's type-level decisions: an explicitly requested type the caller may not
+ * export is refused (403); otherwise the types it may not export are left out. Patient and
+ * Group exports need export rights on Patient (the compartments are patients').
+ */
+function exportAccess(principal: Principal, filter: ScanFilter, level: 'system' | 'patient'): { access: ExportAccess; filter: ScanFilter } {
+  const explicit = filter.types !== undefined;
+  if (level === 'patient') {
+    const d = decide(principal, { action: 'export', resourceType: 'Patient' });
+    if (!d.allowed) throw forbiddenError(d);
+  }
+  const allowed: string[] = [];
+  const deniedTypes: { type: string; reason: string }[] = [];
+  for (const type of filter.types ?? supportedResourceTypes()) {
+    const d = decide(principal, { action: 'export', resourceType: type });
+    if (d.allowed) allowed.push(type);
+    else if (explicit) throw forbiddenError(d);
+    else deniedTypes.push({ type, reason: d.reason });
+  }
+  if (!allowed.length) throw forbiddenError({ allowed: false, reason: `${principal.role ? `role ${principal.role}` : 'this caller'} may not export any resource type` });
+  return { access: { principal, deniedTypes }, filter: { ...filter, types: allowed } };
 }
 
 const services = new WeakMap<StoreDialect, BulkExportService>();
@@ -288,7 +388,12 @@ export function routeBulkExport(req: FhirRequest, repo: FhirRepository): Promise
     if (isExport) {
       if (method !== 'GET' && method !== 'POST') throw outcomeError('notAllowed', '$export supports GET and POST');
       if (!/respond-async/i.test(req.prefer ?? '')) throw badRequest('$export is asynchronous: send the header "Prefer: respond-async"');
-      const filter = kickOffFilter(req);
+      const level = parts[0] === 'Patient' || parts[0] === 'Group' ? 'patient' : 'system';
+      const asked = kickOffFilter(req);
+      const principal = req.principal && req.principal.kind !== 'system' ? req.principal : undefined;
+      const decided = principal ? exportAccess(principal, asked, level) : undefined;
+      const filter = decided?.filter ?? asked;
+      const access = decided?.access;
       const query = new URLSearchParams();
       for (const [k, v] of Object.entries(req.query)) for (const x of Array.isArray(v) ? v : v === undefined ? [] : [v]) query.append(k, x);
       const request = `${req.baseUrl}/${parts.join('/')}${query.size ? `?${query.toString()}` : ''}`;
@@ -296,19 +401,19 @@ export function routeBulkExport(req: FhirRequest, repo: FhirRepository): Promise
       if (parts[0] === 'Group') {
         const groupId = parts[1] as string;
         await repo.read('Group', groupId); // 404/410 now, not in the status
-        id = service.kickOff(async () => ({ ...filter, patients: await groupPatients(repo, groupId) }), request);
+        id = service.kickOff(async () => ({ ...filter, patients: await groupPatients(repo, groupId) }), request, access);
       } else {
-        id = service.kickOff(parts[0] === 'Patient' ? { ...filter, patients: 'all' } : filter, request);
+        id = service.kickOff(parts[0] === 'Patient' ? { ...filter, patients: 'all' } : filter, request, access);
       }
       return { status: 202, headers: { 'content-location': `${req.baseUrl}/$export-poll-status?_job=${id}` } };
     }
     if (parts[0] === '$export-poll-status' && parts.length === 1) {
       const id = single(req.query._job);
-      if (method === 'GET') return service.status(id, req.baseUrl);
-      if (method === 'DELETE') return service.cancel(id);
+      if (method === 'GET') return service.status(id, req.baseUrl, req.principal);
+      if (method === 'DELETE') return service.cancel(id, req.principal);
       throw outcomeError('notAllowed', '$export-poll-status supports GET and DELETE');
     }
-    if (parts[0] === '$export-file' && parts.length === 3 && method === 'GET') return service.file(parts[1] as string, parts[2] as string);
+    if (parts[0] === '$export-file' && parts.length === 3 && method === 'GET') return service.file(parts[1] as string, parts[2] as string, req.principal);
     throw notFound(`No route for ${req.method} ${req.path}`);
   })();
 }
