@@ -32,26 +32,31 @@ export interface ClinicalFigures {
 
 type Log = (line: string) => void;
 
-/** The type-ahead queries of sampled patients, by kind. */
-async function typeAheadQueries(store: Store, w: Workload): Promise<{ name: string[]; other: string[]; phone: string[] }> {
+/** The type-ahead queries of sampled patients: by kind, and grouped as the figures report them. */
+export async function typeAheadQueries(
+  store: Store,
+  w: Workload,
+): Promise<{ name: string[]; other: string[]; phone: string[]; byKind: Record<'3 letters' | 'family, initial' | 'given + family prefix' | 'birth date' | 'MRN' | 'phone', string[]> }> {
   const ids = w.patientIds.filter((_, i) => i % Math.max(1, Math.floor(w.patientIds.length / 60)) === 0).slice(0, 60);
   const patients = [...(await readMany<Patient>(store.repo, 'Patient', ids)).values()];
-  const name: string[] = [];
-  const other: string[] = [];
-  const phone: string[] = [];
+  const byKind = { '3 letters': [] as string[], 'family, initial': [] as string[], 'given + family prefix': [] as string[], 'birth date': [] as string[], MRN: [] as string[], phone: [] as string[] };
   for (const p of patients) {
     const n = p.name?.[0];
     const family = n?.family ?? '';
     const given = n?.given?.[0] ?? '';
-    if (family.length >= 3) name.push(family.slice(0, 3));
-    if (family && given) name.push(`${family}, ${given.slice(0, 1)}`, `${given} ${family.slice(0, 2)}`);
-    if (p.birthDate) other.push(p.birthDate);
+    if (family.length >= 3) byKind['3 letters'].push(family.slice(0, 3));
+    if (family && given) {
+      byKind['family, initial'].push(`${family}, ${given.slice(0, 1)}`);
+      byKind['given + family prefix'].push(`${given} ${family.slice(0, 2)}`);
+    }
+    if (p.birthDate) byKind['birth date'].push(p.birthDate);
     const mrn = p.identifier?.[0]?.value;
-    if (mrn) other.push(mrn);
+    if (mrn) byKind.MRN.push(mrn);
     const tel = p.telecom?.find((t) => t.system === 'phone')?.value;
-    if (tel) phone.push(tel);
+    if (tel) byKind.phone.push(tel);
   }
-  return { name, other, phone };
+  const name = [...byKind['3 letters'], ...byKind['family, initial'], ...byKind['given + family prefix']];
+  return { name, other: [...byKind['birth date'], ...byKind.MRN], phone: byKind.phone, byKind };
 }
 
 /** Measures type-ahead, chart summary and day view latency in process. */

@@ -18,7 +18,7 @@ import type {
   Patient,
   Resource,
 } from '@medplum/fhirtypes';
-import { notFound, parseSearchRequest } from '@chartroom/core';
+import { notFound } from '@chartroom/core';
 import type { Principal } from '@chartroom/core';
 import type { FhirRepository } from '../../store/fhir-repository.js';
 import type { Clock } from '../../store/clock.js';
@@ -29,6 +29,8 @@ import { PREFERRED_PHARMACY_URL } from '../patients/patient-registration.js';
 import { frontDeskStatus } from '../schedule/appointment-rules.js';
 import { appointmentActors } from '../schedule/appointment-service.js';
 import { isNoteDocument, isPsychotherapyNote, noteSummary } from '../notes/note-model.js';
+import { DOCUMENT_CATEGORY_SYSTEM } from '../documents/document-service.js';
+import { datedRows, earliestFirst, newestFirst, resourcesByKey } from './chart-rows.js';
 import type { NoteSummary } from '../notes/note-model.js';
 
 export interface SummaryProblem {
@@ -97,6 +99,8 @@ export interface ChartSummary {
   conflicts: { resourceType: string; id: string; leaves: number }[];
 }
 
+/** Notes read for "last notes": five are shown, after others' psychotherapy notes are left out. */
+const NOTES_READ = 20;
 const ABNORMAL = new Set(['H', 'L', 'HH', 'LL', 'A', 'AA', 'HU', 'LU', '>', '<']);
 const INACTIVE = new Set(['inactive', 'resolved', 'remission', 'refuted', 'entered-in-error']);
 
@@ -185,11 +189,6 @@ export class ChartSummaryService {
       .map((r) => ({ resourceType: r.type, id: r.id, leaves: Number(r.conflicts) }));
   }
 
-  private async search<T extends Resource>(type: T['resourceType'], query: Record<string, string | string[]>): Promise<T[]> {
-    const res = await this.repo.search(parseSearchRequest(type, query));
-    return res.matches.map((v) => JSON.parse(v.json) as T);
-  }
-
   /** The summary of one patient's chart; 404 for an unknown patient. */
   async summary(patientId: string, principal?: Principal): Promise<ChartSummary> {
     const v = await this.repo.readCurrent('Patient', patientId);
@@ -197,14 +196,26 @@ export class ChartSummaryService {
     const patient = JSON.parse(v.json) as Patient;
     const now = this.clock.now();
     const subject = `Patient/${patientId}`;
-    const yearAgo = new Date(now - 365 * 86_400_000).toISOString();
-    const [list, vitals, labs, notes, appts, conflicts] = await Promise.all([
+    const yearAgo = now - 365 * 86_400_000;
+    const [list, obsRows, docRows, apptRows, conflicts] = await Promise.all([
       this.compartment(patientId, ['Condition', 'AllergyIntolerance', 'MedicationRequest', 'MedicationStatement', 'Coverage', 'Account']),
-      this.search<Observation>('Observation', { subject, category: 'vital-signs', _sort: '-date', _count: '40' }),
-      this.search<Observation>('Observation', { subject, category: 'laboratory', date: `ge${yearAgo}`, _sort: '-date', _count: '200' }),
-      this.search<DocumentReference>('DocumentReference', { subject, _sort: '-date', _count: '12' }),
-      this.search<Appointment>('Appointment', { actor: subject, date: `ge${new Date(now).toISOString()}`, _sort: 'date', _count: '10' }),
+      datedRows(this.repo, 'Observation', 'subject', patientId, { values: ['vital-signs', 'laboratory'] }),
+      datedRows(this.repo, 'DocumentReference', 'subject', patientId, { system: DOCUMENT_CATEGORY_SYSTEM }),
+      datedRows(this.repo, 'Appointment', 'actor', patientId, undefined),
       this.conflicts(patientId),
+    ]);
+    // The newest vital signs and the last year's labs, the newest notes (not uploaded documents
+    // or letters) and the next appointments: picked from the index rows, then read by key.
+    obsRows.sort(newestFirst);
+    const vitalKeys = obsRows.filter((r) => r.category === 'vital-signs').slice(0, 40).map((r) => r.rk);
+    const labKeys = obsRows.filter((r) => r.category === 'laboratory' && r.high !== undefined && r.high >= yearAgo).slice(0, 200).map((r) => r.rk);
+    const noteKeys = docRows.filter((r) => r.category === undefined).sort(newestFirst).slice(0, NOTES_READ).map((r) => r.rk);
+    const apptKeys = apptRows.filter((r) => r.high !== undefined && r.high >= now).sort(earliestFirst).slice(0, 10).map((r) => r.rk);
+    const [vitals, labs, notes, appts] = await Promise.all([
+      resourcesByKey<Observation>(this.repo, vitalKeys),
+      resourcesByKey<Observation>(this.repo, labKeys),
+      resourcesByKey<DocumentReference>(this.repo, noteKeys),
+      resourcesByKey<Appointment>(this.repo, apptKeys),
     ]);
 
     const problems: SummaryProblem[] = [];
@@ -287,7 +298,7 @@ export class ChartSummaryService {
       .filter((o) => o.status !== 'entered-in-error' && o.status !== 'cancelled' && o.interpretation?.some((i) => i.coding?.some((c) => ABNORMAL.has(c.code ?? ''))))
       .slice(0, 10)
       .map(observationView);
-    const visibleNotes = notes.filter((d) => isNoteDocument(d)).filter((d) => !isPsychotherapyNote(d) || !principal || d.author?.some((a) => a.reference === `Practitioner/${principal.practitionerId ?? ''}`));
+    const visibleNotes = notes.filter((d) => isNoteDocument(d) && (!isPsychotherapyNote(d) || !principal || d.author?.some((a) => a.reference === `Practitioner/${principal.practitionerId ?? ''}`)));
     const p = patient.name?.[0];
     const language = patient.communication?.find((c) => c.preferred) ?? patient.communication?.[0];
     const pharmacy = patient.extension?.find((e) => e.url === PREFERRED_PHARMACY_URL)?.valueReference;
