@@ -195,7 +195,6 @@ export class ChartSummaryService {
     if (!v || v.deleted) throw notFound(`Patient/${patientId} not found`);
     const patient = JSON.parse(v.json) as Patient;
     const now = this.clock.now();
-    const subject = `Patient/${patientId}`;
     const yearAgo = now - 365 * 86_400_000;
     const [list, obsRows, docRows, apptRows, conflicts] = await Promise.all([
       this.compartment(patientId, ['Condition', 'AllergyIntolerance', 'MedicationRequest', 'MedicationStatement', 'Coverage', 'Account']),
