@@ -4,7 +4,8 @@
 import { parseArgs } from 'node:util';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { initDataDir, isDataDir, openDataDir, readKey } from '../data-dir.js';
+import { KEY_ENV, KeyError, envKey, initDataDir, isDataDir, openDataDir, readKey } from '../data-dir.js';
+import { UnencryptedDatabaseError } from '../store/open-store.js';
 import { openAuthService } from '../security/open-auth-service.js';
 import { createFirstAdmin, readDemoUsers, setUpDemoUsers, userCommand } from './user-command.js';
 import { tokenCommand } from './token-command.js';
@@ -30,16 +31,21 @@ import { startContinuitySchedules } from '../continuity/serve-schedules.js';
 import { DowntimeKitService } from '../downtime/kit-settings.js';
 import { peerCommand } from './peer-command.js';
 import { syncCommand } from './sync-command.js';
-import { startSync } from '../sync/serve-sync.js';
+import { rekeyCommand } from './rekey-command.js';
+import { chooseServeTls, startSync } from '../sync/serve-sync.js';
+import { showFingerprint } from '../sync/tls-certificate.js';
 
 const USAGE = `Usage: chartroom <command> [options]
 
 Commands:
   init   --data DIR [--practice NAME] [--admin-password-file F]
                                                    create a data directory (encrypted database, key file, config) and user admin
-  serve  --data DIR [--port 8080] [--host 127.0.0.1] [--store postgres://…] [--mllp-port P]
+  serve  --data DIR [--port 8080] [--host 127.0.0.1] [--store postgres://…] [--mllp-port P] [--tls] [--allow-http]
                                                    run a clinic node (or a hub, with --store); --mllp-port also
-                                                   receives HL7 v2 lab results (ORU^R01) over MLLP
+                                                   receives HL7 v2 lab results (ORU^R01) over MLLP; --tls serves HTTPS
+                                                   with the node's certificate (pinned by peers); plain HTTP on a
+                                                   non-loopback --host needs --allow-http
+  serve  … --insecure-unencrypted-dev              serve a database that is NOT encrypted (development only; logged loudly)
   import --data DIR [--store postgres://…] PATH…   import FHIR Bundles, resources, NDJSON files or folders
   demo   --data DIR [--patients N] [--seed S]      load a deterministic demo practice
   start  [--data DIR]                              first run: init + demo; then serve (what npm start does)
@@ -70,6 +76,7 @@ const MODULE_COMMANDS: Record<string, ModuleCommand> = {
   drill: drillCommand,
   peer: peerCommand,
   sync: syncCommand,
+  rekey: rekeyCommand,
 };
 
 function usage(): string {
@@ -80,26 +87,35 @@ function usage(): string {
 /** Opens a data directory's store (kept under this name for existing callers). */
 export const openNodeStore = openDataStore;
 
-async function serve(data: string, opts: { port?: string; host?: string; store?: string; 'mllp-port'?: string }): Promise<number> {
+async function serve(data: string, opts: { port?: string; host?: string; store?: string; 'insecure-unencrypted-dev'?: boolean; 'mllp-port'?: string; tls?: boolean; 'allow-http'?: boolean }): Promise<number> {
   const dd = openDataDir(data);
   const port = Number(opts.port ?? dd.config.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be 0-65535; got "${opts.port ?? ''}"`);
   const host = opts.host ?? dd.config.host;
   const mllpPort = opts['mllp-port'] === undefined ? undefined : Number(opts['mllp-port']);
   if (mllpPort !== undefined && !(Number.isInteger(mllpPort) && mllpPort >= 0 && mllpPort <= 65535)) throw new UsageError(`--mllp-port must be 0-65535; got "${opts['mllp-port'] ?? ''}"`);
-  const store = await openNodeStore(data, opts.store);
+  const tls = chooseServeTls(dd, host, { tls: opts.tls, allowHttp: opts['allow-http'] });
+  let unencrypted = false;
+  const store = await openNodeStore(data, opts.store, {
+    insecureUnencryptedDev: opts['insecure-unencrypted-dev'],
+    onInsecure: (file) => {
+      unencrypted = true;
+      console.error(`\n${'!'.repeat(78)}\n!! INSECURE: ${file} is NOT encrypted. Serving it only because of --insecure-unencrypted-dev.\n!! Development only: never put patient data in it. Encrypt it with: chartroom rekey --data ${data}\n${'!'.repeat(78)}\n`);
+    },
+  });
   const auth = openAuthService(store, readKey(dd), { settings: mfaSettings(dd.config.mfaRequiredRoles) });
   const security = await openAuditServices(store, dd.config.nodeId, dataDirSigner(dd.dir), (err) => console.error('audit trail: a batch could not be written yet (kept, retrying):', err));
   const sync = await startSync(store, dd, opts.store);
   const downtimeKit = new DowntimeKitService(dd, store.repo);
-  const app = await buildApp({ repo: store.repo, auth, smartApps: dd.config.smartApps, audit: security.audit, breakGlass: security.breakGlass, sync, downtimeKit, practiceName: dd.config.practiceName, logger: false, documents: { maxUploadBytes: (dd.config as { maxUploadBytes?: number }).maxUploadBytes }, bulkExport: { dir: join(dd.dir, 'exports') } });
+  const app = await buildApp({ https: tls.https, repo: store.repo, auth, smartApps: dd.config.smartApps, audit: security.audit, breakGlass: security.breakGlass, sync, downtimeKit, practiceName: dd.config.practiceName, logger: false, documents: { maxUploadBytes: (dd.config as { maxUploadBytes?: number }).maxUploadBytes }, bulkExport: { dir: join(dd.dir, 'exports') } });
   const address = await app.listen({ port, host });
   const mllp = mllpPort === undefined ? undefined : await startMllpListener(store.repo, { port: mllpPort, host, onError: (err) => console.error('MLLP:', err.message) });
   releaseStartupMemory();
   const continuity = startContinuitySchedules(dd, store.repo, console.log, downtimeKit);
   const shown = address.replace('127.0.0.1', 'localhost');
-  console.log(`Chartroom node for ${dd.config.practiceName} (${opts.store ? 'PostgreSQL' : 'encrypted SQLite'}) is running at ${shown}`);
+  console.log(`Chartroom node for ${dd.config.practiceName} (${opts.store ? 'PostgreSQL' : unencrypted ? 'UNENCRYPTED SQLite, development only' : 'encrypted SQLite'}) is running at ${shown}`);
   console.log(`  FHIR API:  ${shown}/fhir/R4/metadata`);
+  if (tls.fingerprint) console.log(`  TLS:       certificate SHA-256 ${showFingerprint(tls.fingerprint)} (self-signed; peers pin it from the enrolment code)`);
   if (mllp) console.log(`  HL7 v2:    MLLP on ${host}:${mllp.port} (ORU^R01 lab results)`);
   console.log(`  Web app:   ${shown}/   (sign in; users: chartroom user list --data ${data})`);
   console.log(`  Scripts:   TOKEN=$(npx chartroom token create --data ${data} --user admin --scope 'system/*.read' | tail -1)`);
@@ -140,6 +156,9 @@ export async function main(argv: string[]): Promise<number> {
         patients: { type: 'string' },
         seed: { type: 'string' },
         'mllp-port': { type: 'string' },
+        'insecure-unencrypted-dev': { type: 'boolean' },
+        tls: { type: 'boolean' },
+        'allow-http': { type: 'boolean' },
         'admin-password-file': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -165,7 +184,7 @@ export async function main(argv: string[]): Promise<number> {
         }
         console.log(`Created data directory ${dd.dir}`);
         console.log(`  database: ${dd.dbFile} (encrypted)`);
-        console.log(`  key:      ${dd.keyFile} (mode 0600; back it up apart from the database — without it the data cannot be read)`);
+        console.log(envKey() ? `  key:      from ${KEY_ENV} (no key file written; keep that key safe — without it the data cannot be read)` : `  key:      ${dd.keyFile} (mode 0600; back it up apart from the database — without it the data cannot be read)`);
         for (const line of adminLines) console.log(line);
         return 0;
       }
@@ -198,7 +217,7 @@ export async function main(argv: string[]): Promise<number> {
       console.error(`chartroom: ${(err as Error).message}`);
       return 2;
     }
-    if (err instanceof Error && /data directory|Key file|key does not/.test(err.message)) {
+    if (err instanceof KeyError || err instanceof UnencryptedDatabaseError || (err instanceof Error && /data directory|Key file|key does not/.test(err.message))) {
       console.error(`chartroom: ${err.message}`);
       return 1;
     }

@@ -1,6 +1,8 @@
 /**
  * `chartroom peer invite|join|list|remove`: enrol replication peers. `invite` prints a one-time
- * code (alone on the last line, valid 24 hours); `join URL CODE` on the other node
+ * code (alone on the last line, valid 24 hours) carrying the SHA-256 fingerprint of this
+ * node's TLS certificate (created on first use), which the joining node pins for HTTPS;
+ * `join URL CODE` on the other node
  * exchanges node ids and Ed25519 public keys with the inviter and records it as a peer,
  * which a running `serve` starts syncing with within seconds.
  */
@@ -15,6 +17,13 @@ import { SyncService } from '../sync/sync-service.js';
 import { OutcomeError } from '@chartroom/core';
 import { plainHttpAllowed } from '../sync/peer-registry.js';
 import { joinPeer } from '../sync/join-peer.js';
+import { ensureNodeCertificate, showFingerprint } from '../sync/tls-certificate.js';
+import type { DataDir } from '../data-dir.js';
+
+/** This node's certificate fingerprint (the certificate `serve --tls` presents), created on first use. */
+function nodeFingerprint(dd: DataDir): string {
+  return ensureNodeCertificate(dd.dir, `Chartroom ${dd.config.practiceName} node ${dd.config.nodeId}`).fingerprint;
+}
 
 const USAGE = `peer invite --data DIR [--store URL] [--hours 24] [--practice NAME]
                                                    print a one-time enrolment code for another node (--practice: for a
@@ -60,8 +69,10 @@ export const peerCommand: ModuleCommand = {
             try {
               const slug = practices.add(hosted);
               const sync = (await practices.get(slug)) as SyncService;
-              const code = await sync.registry.invite(sync.identity, hours * 3600_000, `/sync/practice/${slug}`);
+              const fingerprint = nodeFingerprint(openDataDir(data));
+              const code = await sync.registry.invite(sync.identity, hours * 3600_000, `/sync/practice/${slug}`, fingerprint);
               console.log(`Enrolment code for ${hosted}, hosted on this hub (node ${sync.identity.nodeId}), usable once within ${hours} h.`);
+              console.log(`It pins this hub's certificate for HTTPS (serve --tls): SHA-256 ${showFingerprint(fingerprint)}`);
               console.log('On the practice\'s node run: chartroom peer join --data DIR <URL of this hub> <code>');
               console.log(code);
               return 0;
@@ -71,8 +82,10 @@ export const peerCommand: ModuleCommand = {
           });
         }
         return withSync(data, values.store, async (sync) => {
-          const code = await sync.registry.invite(sync.identity, hours * 3600_000);
+          const fingerprint = nodeFingerprint(openDataDir(data));
+          const code = await sync.registry.invite(sync.identity, hours * 3600_000, '/sync', fingerprint);
           console.log(`Enrolment code for ${sync.identity.practice} (node ${sync.identity.nodeId}), usable once within ${hours} h.`);
+          console.log(`It pins this node's certificate for HTTPS (serve --tls): SHA-256 ${showFingerprint(fingerprint)}`);
           console.log('On the other node run: chartroom peer join --data DIR <URL of this node> <code>');
           console.log(code);
           return 0;
@@ -94,6 +107,7 @@ export const peerCommand: ModuleCommand = {
           try {
             const peer = await joinPeer(sync, parsed.toString(), code, { allowHttp: values['allow-http'] ?? false, name: values.name ?? `${sync.identity.practice} (${hostname()})` });
             console.log(`Enrolled with ${peer.practice} (node ${peer.nodeId}) at ${peer.url ?? ''}. A running chartroom serve starts syncing with it within seconds.`);
+            if (peer.url?.startsWith('https:') && peer.fingerprint) console.log(`Pinned its certificate: SHA-256 ${showFingerprint(peer.fingerprint)} (any other certificate is refused).`);
             return 0;
           } catch (err) {
             if (!(err instanceof OutcomeError)) throw err;

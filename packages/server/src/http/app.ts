@@ -40,6 +40,8 @@ import type { DowntimeKitService } from '../downtime/kit-settings.js';
 
 export interface AppConfig {
   repo: FhirRepository;
+  /** Serve HTTPS with this certificate and key (PEM; sync/tls-certificate.ts); plain HTTP when absent. */
+  https?: { key: string; cert: string };
   /** Largest request body in bytes (default 32 MiB, enough for large transaction Bundles). */
   bodyLimit?: number;
   /** Log requests (default off: the CLI turns it on). */
@@ -111,6 +113,7 @@ function baseUrl(req: FastifyRequest): string {
 export async function buildApp(config: AppConfig): Promise<FastifyInstance> {
   const bodyLimit = config.bodyLimit ?? 32 * 1024 * 1024;
   const app = Fastify({
+    ...(config.https ? { https: config.https } : {}),
     logger: config.logger ?? false,
     bodyLimit,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 1000 },

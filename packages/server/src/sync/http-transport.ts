@@ -2,7 +2,9 @@
  * The HTTP transport: protocol requests as JSON over `POST <sync base>/v1`, authenticated
  * with a node token obtained by signing the peer's challenge (node-auth.ts). Connection
  * failures and timeouts are `offline`; 401/403 (twice, after a fresh login) are `denied`;
- * anything malformed is a retryable `error`. Plain HTTP only to loopback unless allowed.
+ * anything malformed is a retryable `error`. Plain HTTP only to loopback unless allowed;
+ * HTTPS only with the peer's certificate fingerprint pinned at enrolment (pinned-https.ts):
+ * another certificate is `denied` ("certificate changed") and nothing is sent.
  */
 import { parseSyncResponse } from '@chartroom/core';
 import type { SyncRequest, SyncResponseFor } from '@chartroom/core';
@@ -12,6 +14,7 @@ import type { NodeIdentity } from './node-identity.js';
 import { signWith } from './node-identity.js';
 import { authMessage } from './node-auth.js';
 import { plainHttpAllowed } from './peer-registry.js';
+import { CertificateChangedError, pinnedPost } from './pinned-https.js';
 
 export interface HttpTransportOptions {
   /** The peer's sync base URL (e.g. `https://hub.example:8443/sync`, or `…/sync/practice/<slug>` on a hub). */
@@ -20,30 +23,44 @@ export interface HttpTransportOptions {
   peerNodeId: string;
   identity: NodeIdentity;
   allowHttp?: boolean;
+  /** SHA-256 of the peer's certificate (pinned at enrolment); required for an https:// URL. */
+  fingerprint?: string | null;
   /** Request timeout beyond any long-poll wait, in ms (default 30 s). */
   timeoutMs?: number;
 }
 
-async function post(url: string, body: unknown, headers: Record<string, string>, timeoutMs: number): Promise<{ status: number; json: unknown }> {
-  let res: Response;
-  try {
-    res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body), signal: AbortSignal.timeout(timeoutMs) });
-  } catch (err) {
-    throw new SyncTransportError('offline', `cannot reach ${url}: ${(err as Error).cause instanceof Error ? ((err as Error).cause as Error).message : (err as Error).message}`);
-  }
+/** Sends one JSON POST: pinned HTTPS when `pin` is given, else plain fetch (loopback or allowed HTTP). */
+export async function postJson(url: string, body: unknown, headers: Record<string, string>, timeoutMs: number, pin?: string | null): Promise<{ status: number; json: unknown }> {
+  let status: number;
   let text: string;
-  try {
-    text = await res.text();
-  } catch (err) {
-    throw new SyncTransportError('offline', `connection to ${url} broke while reading the answer: ${(err as Error).message}`);
+  if (pin) {
+    try {
+      ({ status, text } = await pinnedPost(url, JSON.stringify(body), headers, pin, timeoutMs));
+    } catch (err) {
+      if (err instanceof CertificateChangedError) throw new SyncTransportError('denied', err.message);
+      throw new SyncTransportError('offline', `cannot reach ${url}: ${(err as Error).message}`);
+    }
+  } else {
+    let res: Response;
+    try {
+      res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body), signal: AbortSignal.timeout(timeoutMs) });
+    } catch (err) {
+      throw new SyncTransportError('offline', `cannot reach ${url}: ${(err as Error).cause instanceof Error ? ((err as Error).cause as Error).message : (err as Error).message}`);
+    }
+    status = res.status;
+    try {
+      text = await res.text();
+    } catch (err) {
+      throw new SyncTransportError('offline', `connection to ${url} broke while reading the answer: ${(err as Error).message}`);
+    }
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch {
-    throw new SyncTransportError(res.status >= 500 ? 'offline' : 'error', `${url} answered ${res.status} with a body that is not JSON (truncated or not a Chartroom node)`);
+    throw new SyncTransportError(status >= 500 ? 'offline' : 'error', `${url} answered ${status} with a body that is not JSON (truncated or not a Chartroom node)`);
   }
-  return { status: res.status, json };
+  return { status, json };
 }
 
 function diagnostics(json: unknown): string {
@@ -57,6 +74,11 @@ export function httpTransport(opts: HttpTransportOptions): SyncTransport {
   if (!plainHttpAllowed(base, opts.allowHttp ?? false)) {
     throw new SyncTransportError('denied', `${base}: plain HTTP is allowed only to this machine (loopback); use https:// or enrol with --allow-http`);
   }
+  const pin = base.startsWith('https:') ? opts.fingerprint : null;
+  if (base.startsWith('https:') && !pin) {
+    throw new SyncTransportError('denied', `${base}: no certificate fingerprint was pinned for this peer at enrolment; remove it and enrol again with a new code`);
+  }
+  const post = (url: string, body: unknown, headers: Record<string, string>, ms: number): Promise<{ status: number; json: unknown }> => postJson(url, body, headers, ms, pin);
   const timeoutMs = opts.timeoutMs ?? 30_000;
   let token: string | undefined;
 

@@ -4,6 +4,8 @@
  * the code, and records it as an outbound peer. Nothing is recorded when any step fails.
  */
 import { outcomeError } from '@chartroom/core';
+import { postJson } from './http-transport.js';
+import { SyncTransportError } from './sync-transport.js';
 import type { SyncService } from './sync-service.js';
 import type { Peer } from './peer-registry.js';
 import { decodeInvite, plainHttpAllowed } from './peer-registry.js';
@@ -15,18 +17,25 @@ export async function joinPeer(sync: SyncService, url: string, code: string, opt
   if (!plainHttpAllowed(base, opts.allowHttp ?? false)) {
     throw outcomeError('badRequest', `${url}: plain http:// is allowed only to this machine; use https:// or allow plain HTTP explicitly on a trusted network`);
   }
-  let res: Response;
-  try {
-    res = await fetch(`${base}/enrol`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ code, nodeId: sync.identity.nodeId, name: opts.name ?? `${sync.identity.practice} ${sync.identity.nodeId}`, publicKey: sync.identity.publicKey }),
-      signal: AbortSignal.timeout(30_000),
-    });
-  } catch (err) {
-    throw outcomeError('unavailable', `Cannot reach ${base}: ${(err as Error).message}; nothing was changed`);
+  const https = base.startsWith('https:');
+  if (https && !invite.fingerprint) {
+    throw outcomeError('badRequest', 'This enrolment code carries no certificate fingerprint to pin, so HTTPS to the node cannot be checked; create a new code with chartroom peer invite; nothing was changed');
   }
-  const body = (await res.json().catch(() => undefined)) as { nodeId?: string; publicKey?: string; practice?: string; issue?: { diagnostics?: string }[] } | undefined;
+  let res: { status: number; json: unknown };
+  try {
+    res = await postJson(
+      `${base}/enrol`,
+      { code, nodeId: sync.identity.nodeId, name: opts.name ?? `${sync.identity.practice} ${sync.identity.nodeId}`, publicKey: sync.identity.publicKey },
+      {},
+      30_000,
+      https ? invite.fingerprint : null,
+    );
+  } catch (err) {
+    if (err instanceof SyncTransportError && err.kind === 'denied') throw outcomeError('forbidden', `${err.message} (the enrolment code was not used)`);
+    if (err instanceof SyncTransportError && err.kind === 'offline') throw outcomeError('unavailable', `${err.message}; nothing was changed`);
+    throw outcomeError('badRequest', `${base} is not a Chartroom node (${(err as Error).message}); nothing was changed`);
+  }
+  const body = res.json as { nodeId?: string; publicKey?: string; practice?: string; issue?: { diagnostics?: string }[] } | undefined;
   if (res.status !== 200 || !body?.nodeId || !body.publicKey || !body.practice) {
     throw outcomeError(res.status === 403 ? 'forbidden' : 'badRequest', `${base} refused the enrolment (${res.status}): ${body?.issue?.[0]?.diagnostics ?? 'not a Chartroom node'}; nothing was changed`);
   }
@@ -38,7 +47,7 @@ export async function joinPeer(sync: SyncService, url: string, code: string, opt
     url: base,
     publicKey: body.publicKey,
     practice: body.practice,
-    fingerprint: null,
+    fingerprint: invite.fingerprint ?? null,
     allowHttp: opts.allowHttp ?? false,
     disabled: false,
     createdAt: Date.now(),

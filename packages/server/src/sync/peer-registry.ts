@@ -32,13 +32,15 @@ export interface InviteCode {
   practice: string;
   /** Path of the sync routes below the node's URL: `/sync`, or `/sync/practice/<slug>` for a practice hosted on a hub. */
   path: string;
+  /** SHA-256 of the issuing node's TLS certificate (64 hex digits): the joining node pins it. */
+  fingerprint?: string;
 }
 
 const CODE_PREFIX = 'CRJOIN1-';
 
 /** Encodes an enrolment code as one copyable word. */
 export function encodeInvite(code: InviteCode): string {
-  return CODE_PREFIX + Buffer.from(JSON.stringify({ s: code.secret, n: code.nodeId, p: code.practice, u: code.path })).toString('base64url');
+  return CODE_PREFIX + Buffer.from(JSON.stringify({ s: code.secret, n: code.nodeId, p: code.practice, u: code.path, ...(code.fingerprint ? { f: code.fingerprint } : {}) })).toString('base64url');
 }
 
 /** Decodes an enrolment code; a 400 when it is not one. */
@@ -46,9 +48,10 @@ export function decodeInvite(text: string): InviteCode {
   const bad = badRequest('This is not a Chartroom enrolment code (it starts with CRJOIN1-; copy the whole last line of `chartroom peer invite`)');
   if (!text.startsWith(CODE_PREFIX)) throw bad;
   try {
-    const o = JSON.parse(Buffer.from(text.slice(CODE_PREFIX.length), 'base64url').toString('utf8')) as { s?: unknown; n?: unknown; p?: unknown; u?: unknown };
+    const o = JSON.parse(Buffer.from(text.slice(CODE_PREFIX.length), 'base64url').toString('utf8')) as { s?: unknown; n?: unknown; p?: unknown; u?: unknown; f?: unknown };
     if (typeof o.s !== 'string' || typeof o.n !== 'string' || typeof o.p !== 'string' || typeof o.u !== 'string' || !/^\/sync(\/practice\/[a-z0-9-]{1,60})?$/.test(o.u)) throw bad;
-    return { secret: o.s, nodeId: o.n, practice: o.p, path: o.u };
+    if (o.f !== undefined && (typeof o.f !== 'string' || !/^[0-9a-f]{64}$/.test(o.f))) throw bad;
+    return { secret: o.s, nodeId: o.n, practice: o.p, path: o.u, ...(typeof o.f === 'string' ? { fingerprint: o.f } : {}) };
   } catch {
     throw bad;
   }
@@ -71,8 +74,11 @@ export class PeerRegistry {
     return syncDb(this.store.dialect.db);
   }
 
-  /** Creates a one-time enrolment code for `identity`'s practice. */
-  async invite(identity: NodeIdentity, ttlMs = 24 * 3600_000, path = '/sync'): Promise<string> {
+  /**
+   * Creates a one-time enrolment code for `identity`'s practice, carrying `fingerprint`
+   * (this node's TLS certificate, sync/tls-certificate.ts) for the joining node to pin.
+   */
+  async invite(identity: NodeIdentity, ttlMs = 24 * 3600_000, path = '/sync', fingerprint?: string): Promise<string> {
     const secret = randomBytes(24).toString('base64url');
     const at = this.now();
     await this.store.writes.run(async (tx) => {
@@ -81,7 +87,7 @@ export class PeerRegistry {
         .values({ code_hash: hashSecret(secret), practice: identity.practice, created_at: at, expires_at: at + ttlMs, used_at: null, used_by: null })
         .execute();
     });
-    return encodeInvite({ secret, nodeId: identity.nodeId, practice: identity.practice, path });
+    return encodeInvite({ secret, nodeId: identity.nodeId, practice: identity.practice, path, fingerprint });
   }
 
   /**

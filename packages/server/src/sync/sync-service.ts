@@ -169,7 +169,7 @@ export class SyncService {
   private transportFor(peer: Peer): SyncTransport {
     if (this.opts.transportFor) return this.opts.transportFor(peer, this.identity);
     if (!peer.url) throw new SyncTransportError('denied', `peer ${peer.nodeId} has no URL`);
-    return httpTransport({ url: peer.url, peerNodeId: peer.nodeId, identity: this.identity, allowHttp: peer.allowHttp });
+    return httpTransport({ url: peer.url, peerNodeId: peer.nodeId, identity: this.identity, allowHttp: peer.allowHttp, fingerprint: peer.fingerprint });
   }
 
   /** Starts continuous replication with every outbound peer, and watches for new ones. */
