@@ -5,6 +5,11 @@
  * kept current from the change log (each lookup first asks for the last change sequence and
  * re-reads the Patients written since), so writes from this process, other processes on the
  * same database and replication are all seen. One directory per store.
+ *
+ * Lookups search one string of every number ("\n4135550142\n4135550199\n…") with the
+ * engine's native `indexOf`, so a number typed in full costs one pass over ~600 KB at
+ * 50,000 patients instead of 50,000 comparisons in script. A changed patient's old entries
+ * are marked dead and its new ones appended; the string is rebuilt when a quarter is dead.
  */
 import type { FhirRepository } from '../../store/fhir-repository.js';
 import type { StoreDialect } from '../../store/dialect.js';
@@ -20,18 +25,81 @@ const LOOK_BACK = 100;
 /** Phone digits by Patient row key, kept current from the change log. */
 export class PhoneDirectory {
   private seq = -1;
-  private readonly byKey = new Map<number, string[]>();
+  /** Entry indexes of each row key (into `entries`). */
+  private readonly byKey = new Map<number, number[]>();
+  /** Every entry appended so far; `rk` is -1 once the entry is dead. */
+  private entries: { rk: number; digits: string }[] = [];
+  private dead = 0;
+  /** "\n" + each entry's digits + "\n"…, and where each entry starts in it (after its "\n"). */
+  private haystack = '\n';
+  private starts: number[] = [];
   private refreshing: Promise<void> | undefined;
+
+  private append(rk: number, digits: string): void {
+    const list = this.byKey.get(rk) ?? [];
+    list.push(this.entries.length);
+    this.byKey.set(rk, list);
+    this.entries.push({ rk, digits });
+    this.starts.push(this.haystack.length);
+    this.haystack += `${digits}\n`;
+  }
+
+  private forget(rk: number): void {
+    for (const i of this.byKey.get(rk) ?? []) {
+      const e = this.entries[i];
+      if (e && e.rk >= 0) {
+        e.rk = -1;
+        this.dead++;
+      }
+    }
+    this.byKey.delete(rk);
+  }
+
+  /** Rebuilds the string from the live entries once a quarter of them are dead. */
+  private compact(): void {
+    if (this.dead * 4 <= this.entries.length) return;
+    const live = this.entries.filter((e) => e.rk >= 0);
+    this.byKey.clear();
+    this.entries = [];
+    this.starts = [];
+    this.dead = 0;
+    const parts = ['\n'];
+    let at = 1;
+    for (const e of live) {
+      const list = this.byKey.get(e.rk) ?? [];
+      list.push(this.entries.length);
+      this.byKey.set(e.rk, list);
+      this.entries.push(e);
+      this.starts.push(at);
+      parts.push(e.digits, '\n');
+      at += e.digits.length + 1;
+    }
+    this.haystack = parts.join('');
+  }
 
   private async load(repo: FhirRepository, rks: number[] | undefined): Promise<void> {
     let q = repo.dialect.db.selectFrom('sp_token').select(['rk', 'value']).where('type', '=', 'Patient').where('code', '=', 'phone');
     if (rks) q = q.where('rk', 'in', rks);
-    for (const r of await q.execute()) {
-      if (!r.value) continue;
-      const list = this.byKey.get(r.rk) ?? [];
-      list.push(phoneDigits(r.value));
-      this.byKey.set(r.rk, list);
+    const rows = await q.execute();
+    if (!rks) {
+      // First load: one join instead of growing the string row by row.
+      const parts = ['\n'];
+      let at = this.haystack.length;
+      for (const r of rows) {
+        if (!r.value) continue;
+        const digits = phoneDigits(r.value);
+        const list = this.byKey.get(r.rk) ?? [];
+        list.push(this.entries.length);
+        this.byKey.set(r.rk, list);
+        this.entries.push({ rk: r.rk, digits });
+        this.starts.push(at);
+        parts.push(digits, '\n');
+        at += digits.length + 1;
+      }
+      this.haystack += parts.slice(1).join('');
+      return;
     }
+    for (const r of rows) if (r.value) this.append(r.rk, phoneDigits(r.value));
   }
 
   private async refreshNow(repo: FhirRepository): Promise<void> {
@@ -53,9 +121,10 @@ export class PhoneDirectory {
       const rks = changed.map((c) => c.rk);
       for (let i = 0; i < rks.length; i += 500) {
         const part = rks.slice(i, i + 500);
-        for (const rk of part) this.byKey.delete(rk);
+        for (const rk of part) this.forget(rk);
         await this.load(repo, part);
       }
+      this.compact();
     }
     this.seq = last;
   }
@@ -69,15 +138,35 @@ export class PhoneDirectory {
     await this.refreshing;
   }
 
-  /** Row keys of patients whose phone digits contain `digits` (or equal them, when `exact`). */
+  /** The entry whose digits contain position `pos` of the string (binary search on the starts). */
+  private entryAt(pos: number): number {
+    let lo = 0;
+    let hi = this.starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if ((this.starts[mid] ?? 0) <= pos) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  }
+
+  /** Row keys of patients whose phone digits contain `digits` (or equal them, when `exact`), in the order entered. */
   async find(repo: FhirRepository, digits: string, limit: number, exact = false): Promise<number[]> {
     await this.refresh(repo);
+    if (!/^\d+$/.test(digits)) return [];
+    const needle = exact ? `\n${digits}\n` : digits;
     const out: number[] = [];
-    for (const [rk, phones] of this.byKey) {
-      if (phones.some((p) => (exact ? p === digits : p.includes(digits)))) {
-        out.push(rk);
-        if (out.length >= limit) break;
+    const seen = new Set<number>();
+    for (let pos = this.haystack.indexOf(needle); pos >= 0 && out.length < limit; ) {
+      const i = this.entryAt(exact ? pos + 1 : pos);
+      const e = this.entries[i];
+      if (e && e.rk >= 0 && !seen.has(e.rk)) {
+        seen.add(e.rk);
+        out.push(e.rk);
       }
+      // Next match after this entry (an entry matching twice counts once).
+      const next = (this.starts[i + 1] ?? this.haystack.length) - (exact ? 1 : 0);
+      pos = this.haystack.indexOf(needle, Math.max(next, pos + 1));
     }
     return out;
   }
