@@ -7,11 +7,29 @@
  * `POST /api/sync/quarantine/:id/reject` (→ `{}`); unknown id 404, already decided 409.
  */
 import type { FastifyInstance } from 'fastify';
-import { badRequest } from '@chartroom/core';
+import { OutcomeError, badRequest } from '@chartroom/core';
+import type { FastifyRequest } from 'fastify';
 import type { Resource } from '@medplum/fhirtypes';
 import type { SyncService } from '../sync/sync-service.js';
 import type { QuarantinedBatch } from '../sync/quarantine.js';
-import { routeAccess } from './authorize.js';
+import { authorizeResource, routeAccess } from './authorize.js';
+import type { ConflictEntry } from '../store/replication-store.js';
+
+/** True when the caller may read this version (role, labels, author, grants), decided like a FHIR read. */
+function mayRead(req: FastifyRequest, resource: Resource): boolean {
+  try {
+    authorizeResource(req, 'read', resource);
+    return true;
+  } catch (err) {
+    if (err instanceof OutcomeError && (err.status === 403 || err.status === 401)) return false;
+    throw err;
+  }
+}
+
+/** True when the caller may read every live version of the conflict (resolving it closes them all). */
+function mayReadAll(req: FastifyRequest, c: ConflictEntry): boolean {
+  return c.leaves.every((l) => mayRead(req, l.resource));
+}
 
 export interface ConflictRoutesDeps {
   sync: SyncService;
@@ -65,9 +83,14 @@ export function registerConflictRoutes(app: FastifyInstance, deps: ConflictRoute
     const q = req.query as Record<string, string | undefined>;
     const limit = q._count === undefined ? 100 : Number(q._count);
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw badRequest('_count must be 1-1000', '_count');
-    const conflicts = await sync.listConflicts({ limit, type: q.type });
+    // Filtered by the access policy as FHIR search is: a conflict with a version the caller
+    // may not read (another author's psychotherapy note, clinical data for an admin…) is
+    // withheld whole — showing the other versions would invite resolving it blind — and counted.
+    const all = await sync.listConflicts({ limit, type: q.type });
+    const conflicts = all.filter((c) => mayReadAll(req, c));
     return reply.header('cache-control', 'no-store').send({
       total: conflicts.length,
+      withheld: all.length - conflicts.length,
       conflicts: conflicts.map((c) => ({ ...c, leaves: c.leaves.map((l) => ({ ...l, lastUpdated: new Date(l.lastUpdated).toISOString() })) })),
     });
   });
@@ -76,6 +99,11 @@ export function registerConflictRoutes(app: FastifyInstance, deps: ConflictRoute
     const { type, id } = req.params as { type: string; id: string };
     const body = (req.body ?? {}) as { rev?: unknown; resource?: unknown };
     if (body.rev !== undefined && typeof body.rev !== 'string') throw badRequest('rev must be a revision id', 'rev');
+    // The caller must be able to read every version being closed, and to write the result.
+    const leaves = /^[A-Za-z]{1,64}$/.test(type) && /^[A-Za-z0-9\-.]{1,64}$/.test(id) ? await sync.liveLeaves(type, id) : [];
+    for (const l of leaves) authorizeResource(req, 'read', l.resource);
+    const kept = body.resource ?? leaves.find((l) => l.rev === body.rev)?.resource;
+    if (kept && typeof kept === 'object') authorizeResource(req, 'update', { ...(kept as Resource), resourceType: type } as Resource);
     const version = await sync.resolve(type, id, { rev: body.rev as string | undefined, resource: body.resource as Resource | undefined });
     return reply.header('etag', `W/"${version.rev}"`).header('cache-control', 'no-store').send(JSON.parse(version.json) as Resource);
   });

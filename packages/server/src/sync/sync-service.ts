@@ -320,6 +320,14 @@ export class SyncService {
     return this.repl.listConflicts(opts);
   }
 
+  /** The live versions (leaves) of one resource, with their content: more than one means it is in conflict. */
+  async liveLeaves(type: string, id: string): Promise<{ rev: string; resource: Resource }[]> {
+    const leaves = (await this.repl.revisionTree(type, id)).filter((r) => r.leaf && !r.deleted);
+    const out: { rev: string; resource: Resource }[] = [];
+    for (const l of leaves) out.push({ rev: l.rev, resource: JSON.parse((await this.opts.store.repo.vread(type, id, l.rev)).json) as Resource });
+    return out;
+  }
+
   /** Resolves a conflict (see ReplicationStore.resolve). */
   resolve(type: string, id: string, choice: { rev?: string; resource?: Resource }): Promise<StoredVersion> {
     return this.repl.resolve(type, id, choice);
