@@ -8,6 +8,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { BROWSER_SKIP, describeViolations, launchChromium, screenshotDir, seriousAxeViolations } from './helpers/browser.js';
@@ -104,7 +106,7 @@ test('web app in headless Chromium against a demo node', { skip: BROWSER_SKIP, t
       const button = page.getByRole('button', { name: /^(Arrived|Check in): / }).first();
       if (!(await button.isVisible())) {
         // Late in the day every demo visit is over: book one later today to check in.
-        t.diagnostic(`no visit left to check in today; booked one for ${await bookLaterToday(page, url)}`);
+        t.diagnostic(`no visit left to check in today; booked one for ${(await bookLaterToday(page, url)).name}`);
         await page.getByRole('button', { name: 'Refresh' }).click();
       }
       const label = (await button.getAttribute('aria-label')) ?? '';
@@ -116,6 +118,36 @@ test('web app in headless Chromium against a demo node', { skip: BROWSER_SKIP, t
       await page.evaluate(() => window.scrollTo(0, 0));
       await shot('today');
       await axe('Today');
+    });
+
+    await t.test('front desk reschedules a booked visit into a free slot on the next working day', async () => {
+      const booked = await bookLaterToday(page, url, 'm');
+      const patient = booked.name;
+      const at = new Date(booked.start);
+      const hhmm = `${String(at.getHours()).padStart(2, '0')}:${String(at.getMinutes()).padStart(2, '0')}`;
+      await page.getByRole('button', { name: 'Refresh' }).click();
+      await page.locator(`.appt-card[aria-label="${hhmm} ${patient}"]`).getByRole('button', { name: `More actions for ${patient}` }).click();
+      await page.getByRole('menuitem', { name: 'Reschedule…' }).click();
+      const dialog = page.getByRole('dialog', { name: `Reschedule ${patient}` });
+      const next = new Date();
+      do next.setDate(next.getDate() + 1);
+      while (next.getDay() === 0 || next.getDay() === 6);
+      const day = `${next.getFullYear()}-${String(next.getMonth() + 1).padStart(2, '0')}-${String(next.getDate()).padStart(2, '0')}`;
+      await dialog.getByLabel('Day').fill(day);
+      // A chip: its input is visually hidden, its label is what one clicks.
+      const slot = dialog.getByRole('group', { name: 'Free slots' }).locator('label').first();
+      await slot.waitFor();
+      await slot.click();
+      assert.ok(await dialog.getByRole('group', { name: 'Free slots' }).getByRole('radio', { checked: true }).count(), 'a slot is chosen');
+      await shot('reschedule');
+      await axe('reschedule dialog');
+      await dialog.getByRole('button', { name: /^Move to / }).click();
+      await dialog.waitFor({ state: 'detached' });
+      const moved = (await (await page.request.get(`${url}/api/schedule?date=${day}`)).json()) as { columns: { appointments: { patient: { name: string } | null }[] }[] };
+      assert.ok(
+        moved.columns.flatMap((c) => c.appointments).some((a) => a.patient?.name === patient),
+        `${patient} is on ${day} after rescheduling`,
+      );
     });
 
     await t.test('clinician signs in with the second factor', async () => {
@@ -240,6 +272,32 @@ test('web app in headless Chromium against a demo node', { skip: BROWSER_SKIP, t
       await axe('documents');
     });
 
+    await t.test('letters: a referral from a template, filled from the chart, signed and locked, as PDF', async () => {
+      await page.getByRole('tab', { name: 'Letters' }).click();
+      await page.getByRole('combobox', { name: 'Letter template' }).click();
+      await page.getByRole('option', { name: 'Referral letter' }).click();
+      await page.getByRole('button', { name: 'Write letter' }).click();
+      const body = page.getByRole('textbox', { name: 'Letter', exact: true });
+      await body.waitFor();
+      assert.match(await body.inputValue(), /José Muñoz/, 'the template is filled from the chart');
+      await page.getByRole('textbox', { name: /^Recipient/ }).fill('Dr. A. Lindqvist\nRiverside Allergy Clinic');
+      await body.press('Control+End');
+      await body.pressSequentially('\nPlease assess for penicillin allergy delabelling.');
+      await shot('letter-editor');
+      await axe('letter editor');
+      await page.getByRole('button', { name: 'Sign letter' }).click();
+      await page.getByText('Letter signed. It is locked.').waitFor();
+      const href = (await page.getByRole('link', { name: 'Open the signed PDF' }).getAttribute('href')) ?? '';
+      const pdf = await page.request.get(`${url}${href}`);
+      assert.equal(pdf.status(), 200);
+      assert.match(pdf.headers()['content-type'] ?? '', /application\/pdf/);
+      assert.equal((await pdf.body()).subarray(0, 5).toString('latin1'), '%PDF-');
+      await page.getByRole('button', { name: 'Back to letters' }).click();
+      await page.getByRole('table', { name: 'Letters' }).getByText(/Signed/).first().waitFor();
+      await shot('letters');
+      await axe('letters');
+    });
+
     await t.test('status bar on every screen; never claims to be in sync when it cannot know', async () => {
       const bar = page.getByRole('status', { name: 'Sync status' });
       const text = await bar.innerText();
@@ -266,7 +324,7 @@ test('web app in headless Chromium against a demo node', { skip: BROWSER_SKIP, t
       const before = page.url();
       await page.getByTestId('user-menu').click();
       const lockItem = page.getByRole('menuitem', { name: 'Lock screen' });
-      if (!(await lockItem.isVisible())) return t.diagnostic('no accounts on this node: nothing to lock');
+      if (!accounts) return t.diagnostic('no accounts on this node: nothing to lock');
       await lockItem.click();
       await page.getByRole('dialog', { name: 'Screen locked' }).waitFor();
       await shot('lock');
@@ -288,6 +346,29 @@ test('web app in headless Chromium against a demo node', { skip: BROWSER_SKIP, t
       await admin.getByRole('table', { name: 'Audit log' }).or(admin.getByText('No audit entries match.')).first().waitFor();
       await shotOf(admin)('admin-audit');
       await axeOf(admin)('audit log');
+
+      await admin.getByRole('tab', { name: 'Quarantine' }).click();
+      await admin.getByText('Nothing held: no sync batch is waiting for a decision.').or(admin.getByRole('table', { name: 'Quarantined sync batches' })).first().waitFor();
+      await shotOf(admin)('admin-quarantine');
+      await axeOf(admin)('quarantine');
+
+      await admin.getByRole('tab', { name: 'Downtime kit' }).click();
+      const form = admin.getByRole('form', { name: 'Downtime-kit settings' });
+      await form.waitFor();
+      const kitDir = mkdtempSync(join(tmpdir(), 'chartroom-kit-'));
+      await form.getByLabel('Folders (one absolute path per line)').fill(kitDir);
+      await form.getByLabel(/passphrase/i).fill('short');
+      await form.getByRole('button', { name: 'Save settings' }).click();
+      assert.match(await form.getByRole('alert').innerText(), /Not saved: .*passphrase.*10 characters/i, 'a short passphrase is refused, precisely');
+      await form.getByLabel(/passphrase/i).fill('Riverside downtime 2026');
+      await form.getByRole('button', { name: 'Save settings' }).click();
+      await form.getByText('Settings saved.').waitFor();
+      await form.getByRole('button', { name: 'Write a kit now' }).click();
+      await form.getByText(/^Kit written to /).waitFor({ timeout: 60_000 });
+      assert.match(await form.getByTestId('kit-last-written').innerText(), new RegExp(`Last written .* to ${kitDir.replace(/[/\\^$.*+?()[\]{}|-]/g, '\\$&')}`));
+      await shotOf(admin)('admin-downtime-kit');
+      await axeOf(admin)('downtime kit settings');
+      rmSync(kitDir, { recursive: true, force: true });
     });
 
     await t.test('the page kept no patient data in storage and loaded nothing from elsewhere', async () => {

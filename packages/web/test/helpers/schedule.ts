@@ -12,8 +12,8 @@ function local(d: Date): string {
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;
 }
 
-/** Books an appointment later today for a patient matching `patientQuery`; returns the patient's name. */
-export async function bookLaterToday(page: Page, url: string, patientQuery = 'a'): Promise<string> {
+/** Books an appointment later today for a patient matching `patientQuery`; returns the patient's name and the start. */
+export async function bookLaterToday(page: Page, url: string, patientQuery = 'a'): Promise<{ name: string; start: string }> {
   const session = (await (await page.request.get(`${url}/api/session`)).json()) as { csrfToken: string };
   const headers = { 'x-csrf-token': session.csrfToken, 'content-type': 'application/json' };
   const { schedules } = (await (await page.request.get(`${url}/api/schedules`)).json()) as { schedules: { practitionerId: string }[] };
@@ -29,9 +29,9 @@ export async function bookLaterToday(page: Page, url: string, patientQuery = 'a'
         ? { patient: p.id, practitioner: s.practitionerId, start: slot.start }
         : { patient: p.id, practitioner: s.practitionerId, start: local(new Date(now.getTime() + 10 * 60_000)), override: { reason: 'Browser test: after-hours visit' } };
       const res = await page.request.post(`${url}/api/appointments`, { headers, data: body });
-      if (res.ok()) return p.name ?? [...(p.given ?? []), p.family].filter(Boolean).join(' ');
+      if (res.ok()) return { name: p.name ?? [...(p.given ?? []), p.family].filter(Boolean).join(' '), start: ((await res.json()) as { start: string }).start };
       errors.push(`${res.status()} ${await res.text()}`);
     }
   }
-  throw new Error(`could not book an appointment later today:\n${errors.slice(0, 5).join('\n')}`);
+  throw new Error(`could not book an appointment later today (${schedules.length} schedules, ${hits.results.length} patients for "${patientQuery}"):\n${errors.slice(0, 5).join('\n')}`);
 }
