@@ -11,7 +11,7 @@ import type { Principal } from '@chartroom/core';
 import type { FhirRepository } from '../../store/fhir-repository.js';
 import type { Clock } from '../../store/clock.js';
 import { systemClock } from '../../store/clock.js';
-import { lockFor } from '../../fhir/keyed-lock.js';
+import { bookingKeys, withBookingLock } from './booking-lock.js';
 import { referencing } from '../patients/chart-queries.js';
 import { localDateTime, minutesOfDay, parseInstant, startOfLocalDay } from './local-time.js';
 import { APPOINTMENT_TYPE_SYSTEM, scheduleSettings, workingIntervals } from './schedule-settings.js';
@@ -214,8 +214,8 @@ export class AppointmentService {
     const type = this.appointmentType(schedule, input.appointmentType);
     const minutes = minutesIn ?? type.minutes;
     const end = new Date(start.getTime() + minutes * 60_000);
-    return lockFor(this.repo).run([`appointment:Practitioner/${practitionerId}`, `appointment:Patient/${patientId}`], async () => {
-      const conflicts = await this.conflicts({ practitionerId, patientId, schedule, start, end });
+    return withBookingLock(this.repo, bookingKeys(practitionerId, patientId), async (tx) => {
+      const conflicts = await new AppointmentService(tx, this.clock).conflicts({ practitionerId, patientId, schedule, start, end });
       if (conflicts.length && !override) throw this.refuse(conflicts);
       const appointment: Appointment = {
         resourceType: 'Appointment',
@@ -233,7 +233,7 @@ export class AppointmentService {
         ],
         ...(conflicts.length && override ? { extension: [this.overrideExtension(override, conflicts, principal)] } : {}),
       };
-      const v = await this.repo.create(appointment);
+      const v = await tx.create(appointment);
       return JSON.parse(v.json) as Appointment;
     });
   }
@@ -265,8 +265,8 @@ export class AppointmentService {
     const minutes = minutesIn ?? current.minutesDuration ?? Math.round((endOf(current) - Date.parse(current.start ?? '')) / 60_000);
     const end = new Date(start.getTime() + minutes * 60_000);
     const patientId = who.patientId;
-    return lockFor(this.repo).run([`appointment:Practitioner/${practitionerId}`, `appointment:Patient/${patientId}`], async () => {
-      const conflicts = await this.conflicts({ practitionerId, patientId, schedule, start, end, ignore: id });
+    return withBookingLock(this.repo, bookingKeys(practitionerId, patientId), async (tx) => {
+      const conflicts = await new AppointmentService(tx, this.clock).conflicts({ practitionerId, patientId, schedule, start, end, ignore: id });
       if (conflicts.length && !override) throw this.refuse(conflicts);
       const participant = (current.participant ?? []).map((p) =>
         p.actor?.reference?.startsWith('Practitioner/') ? { ...p, actor: { reference: `Practitioner/${practitionerId}`, display: displayName(practitioner) } } : p,
@@ -278,7 +278,7 @@ export class AppointmentService {
       else delete next.extension;
       delete next.slot;
       delete next.meta;
-      const { version } = await this.repo.update(next, { ifMatch: current.meta?.versionId });
+      const { version } = await tx.update(next, { ifMatch: current.meta?.versionId });
       return JSON.parse(version.json) as Appointment;
     });
   }
