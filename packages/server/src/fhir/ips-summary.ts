@@ -6,6 +6,12 @@
  * Patient and every resource the sections point at. Built from the node's own store, so it
  * works offline.
  *
+ * Every reference in the document resolves inside it: the practitioners, organisations,
+ * locations, devices and medications the entries point at are included (they carry no other
+ * patient's data); a reference to anything else (an Encounter, another patient's record) is
+ * reduced to its type and display, so nothing outside the summary's consented content is
+ * pulled in.
+ *
  * Psychotherapy notes (PSYTHPN) and 42 CFR Part 2 substance-use records (ETH, ETHUD, SUD,
  * 42CFRPart2) are left out unless an active Consent of the patient permits them (labels and
  * the Part 2 consent rule from `@chartroom/core` security labels).
@@ -91,8 +97,53 @@ export function withoutUnconsented(chart: PatientChart, now: number): { chart: P
   };
 }
 
-/** Builds the IPS document Bundle for a chart (already filtered for consent). */
-export function ipsBundle(chart: PatientChart, opts: { baseUrl: string; now: number; practiceName?: string | undefined; newId?: () => string }): Bundle {
+/** Resource types a summary includes when its entries refer to them (directory data, no patient's record). */
+const INCLUDED_REFERENCE_TYPES: ReadonlySet<string> = new Set(['Practitioner', 'PractitionerRole', 'Organization', 'Location', 'Device', 'Medication']);
+const LITERAL_REFERENCE = /^([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})$/;
+
+/** Calls `visit` on every Reference-like object (one with a string `reference`) in a resource. */
+function eachReference(value: unknown, visit: (ref: { reference?: string; type?: string; display?: string }) => void): void {
+  if (Array.isArray(value)) for (const v of value) eachReference(v, visit);
+  else if (value && typeof value === 'object') {
+    const o = value as Record<string, unknown>;
+    if (typeof o.reference === 'string') visit(o as { reference: string });
+    for (const [k, v] of Object.entries(o)) if (k !== 'reference') eachReference(v, visit);
+  }
+}
+
+/** The directory resources (practitioners, organisations…) `roots` refer to, followed a few levels deep. */
+export async function referencedDirectory(repo: FhirRepository, roots: readonly Resource[]): Promise<Resource[]> {
+  const have = new Set(roots.map((r) => `${r.resourceType}/${r.id ?? ''}`));
+  const out: Resource[] = [];
+  let frontier: readonly Resource[] = roots;
+  for (let depth = 0; depth < 3 && frontier.length; depth++) {
+    const wanted: [string, string, string][] = [];
+    for (const r of frontier) {
+      eachReference(r, (ref) => {
+        const m = LITERAL_REFERENCE.exec(ref.reference ?? '');
+        if (!m?.[1] || !m[2] || have.has(m[0]) || !INCLUDED_REFERENCE_TYPES.has(m[1])) return;
+        have.add(m[0]);
+        wanted.push([m[0], m[1], m[2]]);
+      });
+    }
+    const next: Resource[] = [];
+    for (const [, type, id] of wanted) {
+      const v = await repo.readCurrent(type, id);
+      if (!v || v.deleted) continue;
+      const r = JSON.parse(v.json) as Resource;
+      out.push(r);
+      next.push(r);
+    }
+    frontier = next;
+  }
+  return out;
+}
+
+/** Builds the IPS document Bundle for a chart (already filtered for consent), with the directory resources its entries refer to. */
+export function ipsBundle(
+  chart: PatientChart,
+  opts: { baseUrl: string; now: number; practiceName?: string | undefined; newId?: () => string; referenced?: readonly Resource[] },
+): Bundle {
   const newId = opts.newId ?? randomUUID;
   const when = new Date(opts.now).toISOString();
   const patientId = chart.patient.id ?? '';
@@ -153,6 +204,19 @@ export function ipsBundle(chart: PatientChart, opts: { baseUrl: string; now: num
   add(chart.patient);
   add(device);
   for (const s of IPS_SECTIONS) for (const r of lists[s.key]) add(r);
+  for (const r of opts.referenced ?? []) add(r);
+  // A reference the document cannot resolve keeps only its type and display (entries are copies: the chart is not touched).
+  for (const e of entries) {
+    e.resource = structuredClone(e.resource);
+    eachReference(e.resource, (ref) => {
+      const target = ref.reference ?? '';
+      if (target.startsWith('#') || seen.has(target)) return;
+      const type = LITERAL_REFERENCE.exec(target)?.[1];
+      delete ref.reference;
+      if (type && !ref.type) ref.type = type;
+      ref.display ??= `${type ?? 'Record'} not included in this summary`;
+    });
+  }
   return {
     resourceType: 'Bundle',
     id: newId(),
@@ -172,7 +236,9 @@ export async function patientSummary(
 ): Promise<{ bundle: Bundle; chart: PatientChart; excluded: SummaryExclusions }> {
   const now = opts.now ?? Date.now();
   const { chart, excluded } = withoutUnconsented(await readPatientChart(repo, patientId), now);
-  return { bundle: ipsBundle(chart, { baseUrl: opts.baseUrl, now, practiceName: opts.practiceName }), chart, excluded };
+  const roots = [chart.patient, ...chart.problems, ...chart.allergies, ...chart.medications, ...chart.immunizations, ...chart.results, ...chart.vitals];
+  const referenced = await referencedDirectory(repo, roots);
+  return { bundle: ipsBundle(chart, { baseUrl: opts.baseUrl, now, practiceName: opts.practiceName, referenced }), chart, excluded };
 }
 
 /** Handles `GET|POST Patient/[id]/$summary`; undefined for other paths. */
