@@ -14,7 +14,7 @@ const job = (): Job => ({ fn: () => Promise.resolve(undefined), resolve: () => u
 const jobs = (n: number): Job[] => Array.from({ length: n }, job);
 
 function state(patch: Partial<WriteQueueState>): WriteQueueState {
-  return { phase: 'idle', busy: false, pending: [], batch: [], batchStartedAt: 1_000, lingerTicks: 0, pendingAtLastTurn: 0, closed: false, ...patch };
+  return { phase: 'idle', busy: false, pending: [], batch: [], batchStartedAt: 1_000, lingerTicks: 0, pendingAtLastTurn: 0, closed: false, syncing: 0, ...patch };
 }
 
 test('idle: rests without writes, schedules a batch when writes wait', () => {

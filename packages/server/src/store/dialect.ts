@@ -5,6 +5,7 @@
  */
 import type { ColumnDefinitionBuilder, Kysely } from 'kysely';
 import type { ChartDatabase } from './schema.js';
+import type { CommitDurability } from './wal-sync.js';
 
 export interface StoreDialect {
   readonly name: 'sqlite' | 'postgres';
@@ -29,6 +30,11 @@ export interface StoreDialect {
    * in-process connection is never lost, so it answers false.
    */
   isConnectionLost(error: unknown): boolean;
+  /**
+   * How group commits reach the disk without blocking the event loop (SQLite in WAL mode on
+   * a file); undefined: COMMIT itself waits for the disk.
+   */
+  readonly durability?: CommitDurability;
   /** Largest number of bound parameters in one statement. */
   readonly maxParameters: number;
   /** Column type of an auto-increment primary key. */

@@ -7,6 +7,10 @@ import { Kysely, SqliteDialect, sql } from 'kysely';
 import type { SqliteDatabase, SqliteStatement } from 'kysely';
 import type { ChartDatabase } from './schema.js';
 import type { StoreDialect } from './dialect.js';
+import { resolve } from 'node:path';
+import { WalSync } from './wal-sync.js';
+import type { CommitDurability } from './wal-sync.js';
+import { BackgroundCheckpointer } from './checkpointer.js';
 
 /** Raised when the key does not open the database file. */
 export class WrongKeyError extends Error {
@@ -26,9 +30,13 @@ export interface SqliteOptions {
   keyHex: string | undefined;
 }
 
+/** The key each handle was opened with, for the background checkpointer's own connection. */
+const keys = new WeakMap<Database.Database, string>();
+
 /** Opens (creating if needed) an encrypted SQLite database and checks the key. */
 export function openSqliteDatabase(opts: SqliteOptions): Database.Database {
   const raw = new Database(opts.file);
+  if (opts.keyHex !== undefined) keys.set(raw, opts.keyHex);
   try {
     if (opts.keyHex !== undefined) {
       if (!/^[0-9a-f]{64}$/i.test(opts.keyHex)) throw new Error('The database key must be 64 hexadecimal digits (256 bits).');
@@ -86,6 +94,8 @@ export function cachingStatements(raw: Database.Database, capacity = 256): Sqlit
 /** The SQLite store dialect over an open database handle. */
 export function sqliteDialect(raw: Database.Database): StoreDialect {
   const db = new Kysely<ChartDatabase>({ dialect: new SqliteDialect({ database: cachingStatements(raw) }) });
+  const onDisk = !raw.memory && raw.pragma('journal_mode', { simple: true }) === 'wal';
+  const durability = onDisk ? walDurability(raw) : undefined;
   return {
     name: 'sqlite',
     db,
@@ -94,11 +104,13 @@ export function sqliteDialect(raw: Database.Database): StoreDialect {
     groupCommit: true,
     isTransientConflict: () => false,
     isConnectionLost: () => false,
+    durability,
     maxParameters: 32_000,
     autoIncrementType: 'integer',
     autoIncrement: (col) => col.autoIncrement(),
     binaryText: (col) => col,
     close: async () => {
+      await durability?.close();
       await db.destroy();
       if (raw.open) raw.close();
     },
@@ -108,4 +120,34 @@ export function sqliteDialect(raw: Database.Database): StoreDialect {
 /** Runs `PRAGMA wal_checkpoint` (used before backups and at shutdown). */
 export async function checkpoint(dialect: StoreDialect): Promise<void> {
   await sql`PRAGMA wal_checkpoint(TRUNCATE)`.execute(dialect.db);
+}
+
+/** The durability of a store on a WAL file, with its parts exposed for tests. */
+export interface WalDurability extends CommitDurability {
+  readonly syncer: WalSync;
+  readonly checkpointer: BackgroundCheckpointer;
+}
+
+/**
+ * Group commits on a WAL file: acknowledged after an fdatasync off the main thread
+ * (wal-sync.ts), with checkpoints in a worker thread (checkpointer.ts), started with the
+ * first write so that read-only uses of a database start no thread.
+ */
+function walDurability(raw: Database.Database): WalDurability {
+  const sync = new WalSync(`${resolve(raw.name)}-wal`);
+  const checkpointer = new BackgroundCheckpointer(raw, keys.get(raw));
+  return {
+    relaxed: sync.relaxed,
+    strict: sync.strict,
+    flush: () => {
+      checkpointer.start();
+      return sync.flush();
+    },
+    close: async () => {
+      await sync.close();
+      await checkpointer.close();
+    },
+    syncer: sync,
+    checkpointer,
+  };
 }

@@ -106,5 +106,5 @@ export class PooledTransactions implements TransactionRunner {
 /** The transaction runner a dialect calls for. */
 export function openTransactionRunner(dialect: StoreDialect, options: TransactionRunnerOptions = {}): TransactionRunner {
   const clock = options.clock ?? systemClock;
-  return dialect.groupCommit ? new WriteQueue(dialect.db, clock, options.groupCommit) : new PooledTransactions(dialect, clock);
+  return dialect.groupCommit ? new WriteQueue(dialect.db, clock, options.groupCommit, dialect.durability) : new PooledTransactions(dialect, clock);
 }

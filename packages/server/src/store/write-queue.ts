@@ -10,6 +10,10 @@
  *   user at a time have the connection (a FIFO mutex), so reads outside the batch run only
  *   between batches and never see a write that is not yet committed.
  *
+ * - With a {@link CommitDurability} (SQLite in WAL mode), COMMIT does not wait for the disk;
+ *   the group's promises settle after the WAL's fdatasync, which runs off the main thread
+ *   while the next group is written (see wal-sync.ts for why that is as durable).
+ *
  * The state lives in one object and {@link decideWriteQueue} decides every step
  * (after automerge-repo's synchronizer); the clock is injectable.
  */
@@ -17,6 +21,7 @@ import { CompiledQuery } from 'kysely';
 import type { ControlledTransaction, Kysely, Transaction } from 'kysely';
 import type { ChartDatabase } from './schema.js';
 import type { Clock } from './clock.js';
+import type { CommitDurability } from './wal-sync.js';
 
 /** How large a group may grow before it commits, and how long it waits for writers. */
 export interface WriteQueueLimits {
@@ -73,6 +78,8 @@ export interface WriteQueueState {
   pendingAtLastTurn: number;
   /** No new writes are accepted. */
   closed: boolean;
+  /** Committed groups whose writes wait for the disk before they settle. */
+  syncing: number;
 }
 
 /** The next thing the queue does. */
@@ -119,6 +126,9 @@ export function decideWriteQueue(state: Readonly<WriteQueueState>, now: number, 
 export type WriteQueueEvent =
   /** `ms` runs from BEGIN to the end of COMMIT; `commitMs` is the COMMIT (the fsync) alone. */
   | { readonly type: 'committed'; readonly ops: number; readonly failed: number; readonly ms: number; readonly commitMs: number }
+  /** The committed group's writes reached stable storage `syncMs` after COMMIT returned. */
+  | { readonly type: 'synced'; readonly ops: number; readonly syncMs: number }
+  | { readonly type: 'sync-failed'; readonly ops: number; readonly error: unknown }
   | { readonly type: 'commit-failed'; readonly ops: number; readonly error: unknown }
   | { readonly type: 'aborted'; readonly ops: number; readonly error: unknown };
 
@@ -148,6 +158,7 @@ export class WriteQueue {
     lingerTicks: 0,
     pendingAtLastTurn: 0,
     closed: false,
+    syncing: 0,
   };
   private readonly limits: WriteQueueLimits;
   private readonly listeners = new Set<WriteQueueListener>();
@@ -158,6 +169,7 @@ export class WriteQueue {
     private readonly db: Kysely<ChartDatabase>,
     private readonly clock: Clock,
     limits: Partial<WriteQueueLimits> = {},
+    private readonly durability?: CommitDurability,
   ) {
     this.limits = { ...DEFAULT_WRITE_QUEUE_LIMITS, ...limits };
   }
@@ -180,7 +192,7 @@ export class WriteQueue {
   /** Refuses new writes and resolves once every accepted write has settled. */
   close(): Promise<void> {
     this.state.closed = true;
-    if (this.state.phase === 'idle' && this.state.pending.length === 0) return Promise.resolve();
+    if (this.isDrained()) return Promise.resolve();
     return new Promise((resolve) => this.drained.push(resolve));
   }
 
@@ -190,7 +202,7 @@ export class WriteQueue {
       const step = decideWriteQueue(this.state, this.clock.now(), this.limits);
       switch (step.kind) {
         case 'rest':
-          if (this.state.phase === 'idle' && !this.state.busy && this.state.pending.length === 0) this.notifyDrained();
+          if (this.isDrained()) this.notifyDrained();
           return;
         case 'schedule':
           this.state.phase = 'scheduled';
@@ -239,8 +251,13 @@ export class WriteQueue {
     }
   }
 
+  private isDrained(): boolean {
+    return this.state.phase === 'idle' && !this.state.busy && this.state.pending.length === 0 && this.state.syncing === 0;
+  }
+
   private async begin(): Promise<void> {
     try {
+      if (this.durability) await this.db.executeQuery(this.durability.relaxed);
       this.trx = await this.db.startTransaction().execute();
     } catch (error) {
       // BEGIN itself failed (the database is closed or broken): every waiting write fails with it.
@@ -288,17 +305,36 @@ export class WriteQueue {
       return;
     }
     const jobs = this.finishBatch();
-    let failed = 0;
-    for (const job of jobs) {
-      const outcome = job.outcome;
-      if (outcome?.ok) job.resolve(outcome.value);
-      else {
-        failed++;
-        job.reject(outcome ? outcome.error : new Error('Write queue invariant broken: a write in a committed batch has no outcome'));
-      }
-    }
     const now = this.clock.now();
+    const failed = jobs.filter((job) => !job.outcome?.ok).length;
     this.emit({ type: 'committed', ops: jobs.length, failed, ms: now - started, commitMs: now - commitStarted });
+    const durability = this.durability;
+    if (!durability) {
+      settle(jobs);
+      return;
+    }
+    // Writes outside the queue (between groups) wait for the disk again.
+    try {
+      await this.db.executeQuery(durability.strict);
+    } catch (error) {
+      console.error('chartroom: could not restore synchronous = FULL after a commit', error);
+    }
+    this.state.syncing++;
+    durability.flush().then(
+      () => {
+        this.state.syncing--;
+        this.emit({ type: 'synced', ops: jobs.length, syncMs: this.clock.now() - now });
+        settle(jobs);
+        void this.drive();
+      },
+      (error: unknown) => {
+        // The group is in the database but may not be on the disk: nobody is told it was saved.
+        this.state.syncing--;
+        this.emit({ type: 'sync-failed', ops: jobs.length, error });
+        for (const job of jobs) job.reject(error);
+        void this.drive();
+      },
+    );
   }
 
   /** Rolls the whole transaction back and rejects every write of the batch with `error`. */
@@ -324,6 +360,7 @@ export class WriteQueue {
   }
 
   private emit(event: WriteQueueEvent): void {
+    if (this.listeners.size === 0) return;
     for (const listener of this.listeners) {
       try {
         listener(event);
@@ -336,5 +373,14 @@ export class WriteQueue {
 
   private notifyDrained(): void {
     for (const resolve of this.drained.splice(0)) resolve();
+  }
+}
+
+/** Settles each write of a committed group with its own outcome. */
+function settle(jobs: readonly WriteJob[]): void {
+  for (const job of jobs) {
+    const outcome = job.outcome;
+    if (outcome?.ok) job.resolve(outcome.value);
+    else job.reject(outcome ? outcome.error : new Error('Write queue invariant broken: a write in a committed batch has no outcome'));
   }
 }
