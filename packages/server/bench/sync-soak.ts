@@ -36,6 +36,7 @@ function random(): number {
   t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
   return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
 }
+process.stderr.write(`sync soak: seed ${seed} (replay with --seed ${seed}), until ${Number.isFinite(maxRuns) ? `${maxRuns} runs or ` : ''}${new Date(deadline).toISOString()}\n`);
 const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)] as T;
 
 interface Node {

@@ -5,7 +5,7 @@
  * before or after the peer handled them or delivered twice, with small batches so that
  * batches land out of order. After healing (every pair synced), every node holds the same
  * revision trees, the same winners, every acknowledged write and the same conflicts.
- * Seeds: a fixed set plus one new seed per run, printed.
+ * Seeds: a fixed set plus two new seeds per run, printed (rerun one with SYNC_SEED=<seed>).
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,7 +18,7 @@ import type { DeliveryFault } from '../src/sync/in-process-transport.js';
 
 const NODE_COUNT = 4;
 const FIXED_SEEDS = [20260101, 7, 424242];
-const NEW_SEED = Math.floor(Math.random() * 2 ** 31);
+const NEW_SEEDS = [Math.floor(Math.random() * 2 ** 31), Math.floor(Math.random() * 2 ** 31)];
 const RUNS_PER_SEED = 3;
 
 type Command =
@@ -57,7 +57,7 @@ describe('sync convergence (property-based)', () => {
   let run = 0;
 
   before(async () => {
-    console.log(`sync convergence seeds: fixed ${FIXED_SEEDS.join(', ')}; new ${NEW_SEED} (rerun one with SYNC_SEED=<seed>)`);
+    console.log(`sync convergence seeds: fixed ${FIXED_SEEDS.join(', ')}; new ${NEW_SEEDS.join(', ')} (rerun one with SYNC_SEED=<seed>)`);
     if (PG_SKIP) console.log(`  ${PG_SKIP} (all nodes on SQLite)`);
     for (let i = 0; i < NODE_COUNT; i++) {
       const onPg = TEST_PG !== undefined && i % 2 === 1;
@@ -68,7 +68,7 @@ describe('sync convergence (property-based)', () => {
     for (const n of nodes) await n.dispose();
   });
 
-  const seeds = process.env.SYNC_SEED ? [Number(process.env.SYNC_SEED)] : [...FIXED_SEEDS, NEW_SEED];
+  const seeds = process.env.SYNC_SEED ? [Number(process.env.SYNC_SEED)] : [...FIXED_SEEDS, ...NEW_SEEDS];
   for (const seed of seeds) {
     it(`converges with every acknowledged write (seed ${seed})`, async () => {
       await fc.assert(

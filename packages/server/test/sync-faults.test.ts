@@ -5,6 +5,8 @@
  * node A are killed with SIGKILL in the middle of the write stream and restarted; A's clock
  * runs 2 hours behind and B's 3 hours ahead. Invariants after healing: no acknowledged
  * write lost, no duplicate revision, every node with the same revision trees and winners.
+ * The proxy's faults come from a seeded generator; the seed is printed (rerun it with
+ * SYNC_FAULT_SEED=<seed>; process timing still varies between runs).
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,6 +17,19 @@ import { initDataDir } from '../src/data-dir.js';
 import { FaultProxy, NodeProcess, dumpOf, freePort } from './sync-fault-kit.js';
 
 const HOUR = 3600_000;
+const SEED = process.env.SYNC_FAULT_SEED ? Number(process.env.SYNC_FAULT_SEED) >>> 0 : Math.floor(Math.random() * 2 ** 31);
+
+/** Mulberry32: a small seeded generator for the proxy's fault decisions. */
+function seeded(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
 
 describe('sync faults with real processes', () => {
   const root = mkdtempSync(join(tmpdir(), 'chartroom-sync-faults-'));
@@ -29,7 +44,8 @@ describe('sync faults with real processes', () => {
     a = new NodeProcess('a', mk('a'), await freePort(), -2 * HOUR);
     b = new NodeProcess('b', mk('b'), await freePort(), 3 * HOUR);
     await Promise.all([hub.start(), a.start(), b.start()]);
-    proxy = new FaultProxy(hub.port);
+    console.log(`sync faults seed ${SEED} (rerun with SYNC_FAULT_SEED=${SEED})`);
+    proxy = new FaultProxy(hub.port, seeded(SEED));
     await proxy.start();
     const code1 = (await hub.send('invite')).slice(5);
     assert.equal(await a.send(`join ${hub.url} ${code1}`), 'JOINED');
@@ -79,7 +95,7 @@ describe('sync faults with real processes', () => {
       await new Promise((r) => setTimeout(r, 500));
       dumps = await Promise.all([hub, a, b].map(dumpOf));
     }
-    console.log(`sync faults: ${acked.length} writes acknowledged, ${proxy.injected} network faults injected, 2 SIGKILLs, clocks −2 h / +3 h`);
+    console.log(`sync faults (seed ${SEED}): ${acked.length} writes acknowledged, ${proxy.injected} network faults injected, 2 SIGKILLs, clocks −2 h / +3 h`);
     for (const [i, d] of dumps.entries()) {
       const name = ['hub', 'a', 'b'][i];
       const lost = acked.filter((w) => !d.revs.some((r) => r.startsWith(`Patient/${w.id} ${w.rev} `)));
