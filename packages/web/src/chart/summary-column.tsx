@@ -189,7 +189,7 @@ export function SummaryColumn({ view }: { view: SummaryView }) {
             {s.abnormalLabs.map((o) => (
               <Group key={o.id} justify="space-between" gap="xs" wrap="nowrap">
                 <Text size="sm">{o.display ?? o.code}</Text>
-                <Text size="sm" fw={600} c="red.9">
+                <Text size="sm" fw={600} c="red.9" style={{ whiteSpace: 'nowrap' }}>
                   {observationText(o)} {o.interpretation ? `(${o.interpretation})` : ''}{' '}
                   <Text span size="xs" c="dimmed" fw={400}>
                     {dateText(o.effective)}

@@ -189,7 +189,7 @@ export function LettersTab({ patientId }: { patientId: string }) {
                 </Table.Td>
                 <Table.Td>
                   <Badge variant="light" color={l.status === 'signed' ? 'teal' : 'gray'}>
-                    {l.status === 'signed' ? `Signed${l.signedBy ? ` · ${l.signedBy}` : ''}` : 'Draft'}
+                    {l.status === 'signed' ? 'Signed' : 'Draft'}
                   </Badge>
                 </Table.Td>
                 <Table.Td>
