@@ -23,6 +23,8 @@ import { auditDb } from '../src/security/audit-tables.js';
 import { verifyAuditTrail } from '../src/security/audit-verify.js';
 import { authDb } from '../src/security/auth-tables.js';
 import { credentialCrypto } from '../src/security/credential-crypto.js';
+import { backupNode } from '../src/continuity/backup.js';
+import { verifyTarget } from '../src/continuity/verify.js';
 
 const CANARY = 'rekey-canary-7f3a91c2-psychotherapy';
 const NEW_KEY = 'ab'.repeat(32);
@@ -74,6 +76,8 @@ test('rekey: data readable with the new key only; credentials re-sealed; hashed 
     await server.close();
     assert.ok(opensWith(dd.dbFile, oldKey));
 
+    const before = await backupNode(dd.dir, join(root, 'backups', 'before.db'));
+
     const now = new Date('2026-11-25T15:30:00Z');
     const r = await rekeyDataDir(dd.dir, { newKeyHex: NEW_KEY, now });
     assert.deepEqual(r.databases, [{ file: dd.dbFile, was: 'encrypted' }]);
@@ -83,6 +87,11 @@ test('rekey: data readable with the new key only; credentials re-sealed; hashed 
     assert.equal(readFileSync(r.oldKeyFile, 'utf8').trim(), oldKey);
     assert.equal(statSync(r.oldKeyFile).mode & 0o777, 0o600);
     assert.deepEqual(readdirSync(dd.dir).filter((f) => f.endsWith('.new')), []);
+    // A backup taken before still verifies with the kept old key, and says so when given the new one.
+    assert.equal((await verifyTarget(before.file, { keyFile: r.oldKeyFile })).ok, true);
+    const withNew = await verifyTarget(before.file);
+    assert.equal(withNew.ok, false);
+    assert.match(withNew.checks.find((c) => c.name === 'key')?.detail ?? '', /wrong key file/);
 
     assert.equal(opensWith(dd.dbFile, oldKey), false, 'the old key no longer opens the database');
     assert.equal(opensWith(dd.dbFile, NEW_KEY), true);
