@@ -176,6 +176,7 @@ test('hub killed mid-session: working locally, edits kept and counted, reconnect
       await bar.getByText(/^[1-9]\d* changes? waiting to sync$/).waitFor({ timeout: 30_000 });
       t.diagnostic(`offline: ${(await bar.innerText()).replace(/\s+/g, ' ')}`);
       assert.match(await bar.innerText(), /Working locally since/, 'still working locally after the edit');
+      await page.evaluate(() => window.scrollTo(0, 0));
       await page.screenshot({ path: join(shots, 'working-locally.png') });
 
       const today = new Date();
