@@ -1,17 +1,18 @@
 /**
  * Type-ahead patient search: one box that takes a name ("mun", "Muñoz", "munoz, ali",
  * "alicia mu"), a birth date (1980-05-17 or 5/17/1980), a phone number in any layout, or an
- * MRN. Names match accent- and case-insensitively by prefix of any name part, straight on
- * the store's string index (ordered range scans, so a short prefix over 50,000 patients
- * still reads only the first page). See https://hl7.org/fhir/R4/search.html#string
+ * MRN. Names match accent- and case-insensitively by prefix of any name part, on the store's
+ * string index rows held sorted in memory (name-directory.ts), so a query of several words
+ * over 50,000 patients costs a binary search and a walk of the rarest word's range.
+ * See https://hl7.org/fhir/R4/search.html#string
  */
 import { sql } from 'kysely';
-import type { RawBuilder } from 'kysely';
 import type { Patient } from '@medplum/fhirtypes';
 import { badRequest, normalizeString, parseDateRange, prefixUpperBound } from '@chartroom/core';
 import type { FhirRepository } from '../../store/fhir-repository.js';
 import { patientMrn, patientName, patientPhone } from './patient-facts.js';
 import { phoneDigits, phoneDirectoryFor } from './phone-directory.js';
+import { nameDirectoryFor } from './name-directory.js';
 
 export { phoneDigits };
 
@@ -35,9 +36,6 @@ export interface ParsedPatientQuery {
   /** A run of digits or an identifier-looking token (MRN or phone). */
   number: { raw: string; digits: string } | undefined;
 }
-
-/** Name parts are counted up to this many index rows to pick the one that drives the query. */
-const DRIVER_COUNT_BOUND = 3000;
 
 const US_DATE = /^(\d{1,2})\/(\d{1,2})\/(\d{4})$/;
 
@@ -115,10 +113,6 @@ export async function loadByKeys(repo: FhirRepository, rks: readonly number[]): 
     .map((r) => JSON.parse(r.content) as Patient);
 }
 
-function nameCondition(alias: string, n: { code: string; prefix: string }): RawBuilder<unknown> {
-  return sql`${sql.ref(`${alias}.code`)} = ${n.code} AND ${sql.ref(`${alias}.value`)} >= ${n.prefix} AND ${sql.ref(`${alias}.value`)} < ${prefixUpperBound(n.prefix)}`;
-}
-
 function matchesNames(p: Patient, names: ParsedPatientQuery['names']): boolean {
   const parts = (code: string): string[] =>
     (p.name ?? []).flatMap((n) => (code === 'family' ? [n.family] : code === 'given' ? (n.given ?? []) : [n.family, ...(n.given ?? []), ...(n.prefix ?? []), ...(n.suffix ?? []), n.text]))
@@ -155,30 +149,8 @@ export async function searchPatients(repo: FhirRepository, q: string | undefined
     if (parsed.number.digits.length >= 4) keys.push(...(await patientKeysByPhone(repo, phoneDigits(parsed.number.digits), fetch)));
     patients = await loadByKeys(repo, keys);
   } else if (parsed.names.length) {
-    // Drive from the rarest name part (counted up to a bound, a short index range scan each).
-    const sized = await Promise.all(
-      (parsed.names.length > 1 ? parsed.names : []).map(async (n) => {
-        const c = await sql<{ n: number | string }>`
-          SELECT count(*) AS n FROM (SELECT 1 FROM sp_string s WHERE s.type = 'Patient' AND ${nameCondition('s', n)} LIMIT ${DRIVER_COUNT_BOUND}) x`.execute(repo.dialect.db);
-        return { n, count: Number(c.rows[0]?.n ?? 0) };
-      }),
-    );
-    if (sized.some((x) => x.count === 0)) return { query: q, results: [] };
-
-    const ordered = parsed.names.length === 1 ? parsed.names : sized.sort((a, b) => a.count - b.count || b.n.prefix.length - a.n.prefix.length).map((x) => x.n);
-    const [first, ...rest] = ordered as [ParsedPatientQuery['names'][number], ...ParsedPatientQuery['names']];
-    // The other conditions are checked per candidate by its row key (index `…_rk`): no `type`
-    // condition there, so the planner cannot pick the (type, code, value) index and scan a
-    // whole prefix range for each candidate (row keys are unique across types anyway).
-    const exists = rest.map((n) => sql`AND EXISTS (SELECT 1 FROM sp_string s2 WHERE s2.rk = s.rk AND ${nameCondition('s2', n)})`);
-    const born = parsed.birthDate
-      ? sql`AND EXISTS (SELECT 1 FROM sp_date d WHERE d.rk = s.rk AND d.code = 'birthdate' AND d.low >= ${parsed.birthDate.low} AND d.high <= ${parsed.birthDate.high})`
-      : sql``;
-    const rows = await sql<{ rk: number }>`
-      SELECT s.rk FROM sp_string s
-      WHERE s.type = 'Patient' AND ${nameCondition('s', first)} ${sql.join(exists, sql` `)} ${born}
-      ORDER BY s.value LIMIT ${fetch}`.execute(repo.dialect.db);
-    patients = await loadByKeys(repo, rows.rows.map((r) => Number(r.rk)));
+    // In memory: the store's name index rows, sorted per code (name-directory.ts).
+    patients = await loadByKeys(repo, await nameDirectoryFor(repo).find(repo, parsed.names, parsed.birthDate, fetch));
   } else if (parsed.birthDate) {
     patients = await loadByKeys(repo, await patientKeysByBirthDate(repo, parsed.birthDate, fetch));
   }
