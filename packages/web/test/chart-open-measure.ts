@@ -7,12 +7,14 @@
  *   node --import tsx packages/web/test/chart-open-measure.ts                      a fresh 200-patient demo node
  *   node --import tsx packages/web/test/chart-open-measure.ts --data DIR [--port P] serve an existing data dir (e.g. the
  *                                                                                  50,000-patient demo) and measure on it
- *   options: --opens N (default 25), --patients N (fresh demo size)
+ *   options: --opens N (default 25), --patients N (fresh demo size), --queries FILE (one search per line,
+ *   e.g. MRNs of full charts; the first result is opened; default: names found by two-letter prefixes)
  *
  * With --data, a measuring user (`chart.measure`, a demo clinician with a known password and TOTP)
  * is added to that data directory if it is not there yet; nothing else is written to it.
  */
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -83,7 +85,7 @@ const pct = (xs: number[], p: number) => {
 };
 
 /** Signs in and opens `opens` different charts from the search dialog; returns page and driver times (ms). */
-export async function measureChartOpen(page: Page, url: string, totp: () => Promise<string>, opens: number): Promise<{ page: number[]; driver: number[]; names: string[] }> {
+export async function measureChartOpen(page: Page, url: string, totp: () => Promise<string>, opens: number, queries?: string[]): Promise<{ page: number[]; driver: number[]; names: string[] }> {
   await page.goto(url);
   await page.getByLabel('Username').fill(USER.username);
   await page.locator('input[autocomplete="current-password"]').fill(USER.password);
@@ -94,8 +96,8 @@ export async function measureChartOpen(page: Page, url: string, totp: () => Prom
   await page.getByRole('button', { name: 'Verify code' }).click();
   await page.getByRole('navigation', { name: 'Main' }).waitFor();
   // Different patients: the names the type-ahead gives for a spread of two-letter prefixes.
-  const names: string[] = [];
-  for (const q of ['ma', 'jo', 'sa', 'li', 'ro', 'an', 'ch', 'da', 'el', 'ka', 'mi', 'pa', 'te', 'ga', 'br', 'ha', 'ja', 'la', 'ni', 'wi', 'be', 'ca', 'de', 'fr', 'ke']) {
+  const names: string[] = queries ? [...queries] : [];
+  for (const q of queries ? [] : ['ma', 'jo', 'sa', 'li', 'ro', 'an', 'ch', 'da', 'el', 'ka', 'mi', 'pa', 'te', 'ga', 'br', 'ha', 'ja', 'la', 'ni', 'wi', 'be', 'ca', 'de', 'fr', 'ke']) {
     const res = (await (await page.request.get(`${url}/api/patients?q=${q}&limit=5`)).json()) as { results?: { name: string }[] };
     for (const r of res.results ?? []) if (!names.includes(r.name) && !/\d/.test(r.name)) names.push(r.name);
     if (names.length >= opens * 2) break;
@@ -126,7 +128,13 @@ export async function measureChartOpen(page: Page, url: string, totp: () => Prom
 
 async function main(): Promise<void> {
   if (BROWSER_SKIP) throw new Error(BROWSER_SKIP);
-  const { values } = parseArgs({ options: { data: { type: 'string' }, port: { type: 'string', default: '0' }, opens: { type: 'string', default: '25' }, patients: { type: 'string', default: '200' } } });
+  const { values } = parseArgs({ options: { data: { type: 'string' }, port: { type: 'string', default: '0' }, opens: { type: 'string', default: '25' }, patients: { type: 'string', default: '200' }, queries: { type: 'string' } } });
+  const queries = values.queries
+    ? readFileSync(values.queries, 'utf8')
+        .split('\n')
+        .map((l) => l.trim())
+        .filter(Boolean)
+    : undefined;
   const opens = Number(values.opens);
   let stop: () => Promise<void>;
   let url: string;
@@ -153,7 +161,7 @@ async function main(): Promise<void> {
   try {
     const page = await (await browser.newContext({ viewport: { width: 1366, height: 900 } })).newPage();
     page.setDefaultTimeout(60_000);
-    const r = await measureChartOpen(page, url, totp, opens);
+    const r = await measureChartOpen(page, url, totp, opens, queries);
     r.page.forEach((ms, i) => console.log(`open ${String(i + 1).padStart(2)}: ${ms.toFixed(1)} ms in the page, ${r.driver[i]} ms seen by the driver — ${r.names[i]}`));
     console.log(`chart open over ${r.page.length} opens (search click → summary visible): in the page p50 ${pct(r.page, 50).toFixed(1)} ms, p95 ${pct(r.page, 95).toFixed(1)} ms, max ${Math.max(...r.page).toFixed(1)} ms; seen by the driver p50 ${pct(r.driver, 50)} ms, p95 ${pct(r.driver, 95)} ms`);
   } finally {
