@@ -57,6 +57,23 @@ export interface SyncDoc {
   revisions: SyncRevision[];
 }
 
+/** One event of a node's hash-chained audit trail, as carried to the hub (content is the canonical record the hash covers). */
+export interface SyncAuditEvent {
+  seq: number;
+  prevHash: string;
+  hash: string;
+  content: string;
+}
+
+/** A node's signed audit chain head: Ed25519 signature (base64) by `publicKey` (SPKI PEM) of `chartroom-audit-head|node|seq|hash`. */
+export interface SyncAuditHead {
+  nodeId: string;
+  seq: number;
+  hash: string;
+  publicKey: string;
+  signature: string;
+}
+
 /** Requests a node answers. */
 export type SyncRequest =
   | { type: 'hello'; versions: number[]; nodeId: string }
@@ -65,7 +82,13 @@ export type SyncRequest =
   | { type: 'fetch'; v: SyncProtocolVersion; items: (SyncDocRevs & { have: RevisionId[] })[] }
   | { type: 'put'; v: SyncProtocolVersion; session: string; docs: SyncDoc[] }
   | { type: 'get-checkpoint'; v: SyncProtocolVersion; replication: string }
-  | { type: 'set-checkpoint'; v: SyncProtocolVersion; replication: string; seq: number };
+  | { type: 'set-checkpoint'; v: SyncProtocolVersion; replication: string; seq: number }
+  /**
+   * The caller's audit chain: a new signed head with the events since the head the callee
+   * accepted last (the callee checks that it extends it), or `head: null` to ask which head
+   * that is.
+   */
+  | { type: 'audit-head'; v: SyncProtocolVersion; head: SyncAuditHead | null; events: SyncAuditEvent[] };
 
 /** Responses, one kind per request kind, plus `error`. */
 export type SyncResponse =
@@ -75,6 +98,8 @@ export type SyncResponse =
   | { type: 'fetch-result'; v: SyncProtocolVersion; docs: SyncDoc[] }
   | { type: 'put-result'; v: SyncProtocolVersion; stored: number; quarantined: string | null }
   | { type: 'checkpoint'; v: SyncProtocolVersion; replication: string; seq: number }
+  /** The caller's audit chain head the callee holds as accepted (seq 0, hash null: none yet). */
+  | { type: 'audit-head-result'; v: SyncProtocolVersion; seq: number; hash: string | null }
   | { type: 'error'; v: SyncProtocolVersion; code: SyncErrorCode; message: string };
 
 /** Why a peer refused a request: `denied` stops replication, the others back off and retry. */
@@ -90,6 +115,7 @@ export const RESPONSE_TYPE = {
   put: 'put-result',
   'get-checkpoint': 'checkpoint',
   'set-checkpoint': 'checkpoint',
+  'audit-head': 'audit-head-result',
 } as const satisfies Record<SyncRequestType, SyncResponse['type']>;
 
 /** The response to request kind `T`. */
@@ -117,6 +143,9 @@ type Obj = Record<string, unknown>;
 const TYPE_PATTERN = /^[A-Z][A-Za-z]{1,63}$/;
 const ID_PATTERN = /^[A-Za-z0-9\-.]{1,64}$/;
 const NAME_PATTERN = /^[A-Za-z0-9_.:\->]{1,200}$/;
+const HASH_PATTERN = /^[0-9a-f]{64}$/;
+/** Largest audit record carried (a canonical event is well under 8 KiB). */
+const MAX_AUDIT_CONTENT = 64 * 1024;
 
 function obj(v: unknown, path: string): Obj {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new SyncProtocolError('expected an object', path);
@@ -188,6 +217,22 @@ function change(v: unknown, path: string): SyncChange {
   };
 }
 
+function auditHead(v: unknown, path: string): SyncAuditHead | null {
+  if (v === null) return null;
+  const o = obj(v, path);
+  const publicKey = str(o, 'publicKey', path);
+  const signature = str(o, 'signature', path);
+  if (publicKey.length > 1000) throw new SyncProtocolError('expected a PEM public key', `${path}.publicKey`);
+  if (signature.length > 200) throw new SyncProtocolError('expected a base64 signature', `${path}.signature`);
+  return { nodeId: str(o, 'nodeId', path, NAME_PATTERN), seq: int(o, 'seq', path), hash: str(o, 'hash', path, HASH_PATTERN), publicKey, signature };
+}
+function auditEvent(v: unknown, path: string): SyncAuditEvent {
+  const o = obj(v, path);
+  const content = str(o, 'content', path);
+  if (content.length > MAX_AUDIT_CONTENT) throw new SyncProtocolError(`expected at most ${MAX_AUDIT_CONTENT} characters`, `${path}.content`);
+  return { seq: int(o, 'seq', path), prevHash: str(o, 'prevHash', path, HASH_PATTERN), hash: str(o, 'hash', path, HASH_PATTERN), content };
+}
+
 /** Validates an incoming request; throws {@link SyncProtocolError} naming the bad element. */
 export function parseSyncRequest(value: unknown): SyncRequest {
   const o = obj(value, 'request');
@@ -219,6 +264,8 @@ export function parseSyncRequest(value: unknown): SyncRequest {
       return { type: 'get-checkpoint', v: version(o, p), replication: str(o, 'replication', p, NAME_PATTERN) };
     case 'set-checkpoint':
       return { type: 'set-checkpoint', v: version(o, p), replication: str(o, 'replication', p, NAME_PATTERN), seq: int(o, 'seq', p) };
+    case 'audit-head':
+      return { type: 'audit-head', v: version(o, p), head: auditHead(o.head, `${p}.head`), events: arr(o, 'events', p).map((x, i) => auditEvent(x, `${p}.events[${i}]`)) };
     default:
       throw new SyncProtocolError(`unknown request type ${JSON.stringify(t)}`, 'request.type');
   }
@@ -261,6 +308,11 @@ export function parseSyncResponse(value: unknown): SyncResponse {
     }
     case 'checkpoint':
       return { type: 'checkpoint', v: version(o, p), replication: str(o, 'replication', p, NAME_PATTERN), seq: int(o, 'seq', p) };
+    case 'audit-head-result': {
+      const hash = o.hash;
+      if (hash !== null && (typeof hash !== 'string' || !HASH_PATTERN.test(hash))) throw new SyncProtocolError('expected a hash or null', `${p}.hash`);
+      return { type: 'audit-head-result', v: version(o, p), seq: int(o, 'seq', p), hash };
+    }
     case 'error': {
       const code = o.code;
       if (!ERROR_CODES.includes(code as SyncErrorCode)) throw new SyncProtocolError('unknown error code', `${p}.code`);

@@ -53,7 +53,7 @@ export const syncCommand: ModuleCommand = {
           }
           let ok = true;
           for (const r of results) {
-            for (const [dir, res] of [['push', r.push], ['pull', r.pull]] as const) {
+            for (const [dir, res] of [['push', r.push], ['pull', r.pull], ['audit head', r.audit]] as const) {
               console.log(`${r.peer} ${dir}: ${res.ok ? 'ok' : `FAILED: ${res.error ?? ''}`}`);
               ok &&= res.ok;
             }

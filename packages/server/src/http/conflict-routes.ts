@@ -46,7 +46,7 @@ export function registerConflictRoutes(app: FastifyInstance, deps: ConflictRoute
 
   app.post('/api/sync/now', { config: { access: { action: 'admin', resourceType: 'SyncPeer' } } }, async (_req, reply) => {
     const results = await sync.syncNow();
-    const ok = results.every((r) => r.push.ok && r.pull.ok);
+    const ok = results.every((r) => r.push.ok && r.pull.ok && r.audit.ok);
     // "Sync now" never reports success when it failed: 502 when any peer failed.
     return reply.code(ok ? 200 : 502).send({ ok, results });
   });

@@ -8,6 +8,7 @@ import type { StoreDialect } from './dialect.js';
 import { authAccountsMigration } from './migrations/0002-auth-accounts.js';
 import { auditMigration } from './migrations/0003-audit.js';
 import { syncMigration } from './migrations/0004-sync.js';
+import { syncAuditHeadsMigration } from './migrations/0006-sync-tls.js';
 
 function initial(d: StoreDialect): Migration {
   return {
@@ -94,6 +95,7 @@ export function migrations(d: StoreDialect): Record<string, Migration> {
     '0002-auth-accounts': authAccountsMigration(d),
     '0003-audit': auditMigration(d),
     '0004-sync': syncMigration(d),
+    '0006-sync-tls': syncAuditHeadsMigration(d),
   };
 }
 

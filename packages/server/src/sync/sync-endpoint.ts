@@ -10,6 +10,7 @@ import { checkReplicatedDocs } from '../store/replication-store.js';
 import type { ChangeNotifier } from './change-notifier.js';
 import { DEFAULT_QUARANTINE_POLICY, Quarantine } from './quarantine.js';
 import type { QuarantinePolicy } from './quarantine.js';
+import { AuditHeadKeeper, AuditHeadRefused } from './audit-heads.js';
 
 /** Who is calling: an enrolled peer node. */
 export interface SyncCaller {
@@ -34,6 +35,8 @@ export interface InboundPeerActivity {
 /** Answers protocol requests for one store. */
 export class SyncEndpoint {
   readonly quarantine: Quarantine;
+  /** Peers' audit chain heads (each new one must extend the accepted one). */
+  readonly auditHeads: AuditHeadKeeper;
   private readonly policy: QuarantinePolicy;
   private readonly now: () => number;
   /** Resources deleted or rewritten per peer session (each counted once), and the live resource count at the session's start. */
@@ -48,6 +51,7 @@ export class SyncEndpoint {
     this.policy = { ...DEFAULT_QUARANTINE_POLICY, ...options.quarantine };
     this.now = options.now ?? Date.now;
     this.quarantine = new Quarantine(repl, this.now);
+    this.auditHeads = new AuditHeadKeeper(repl.store, this.now);
   }
 
   private closed = false;
@@ -124,6 +128,19 @@ export class SyncEndpoint {
       case 'set-checkpoint':
         await this.repl.setCheckpoint(req.replication, req.seq);
         return { type: RESPONSE_TYPE['set-checkpoint'], v: req.v, replication: req.replication, seq: req.seq };
+      case 'audit-head': {
+        if (req.head === null) {
+          const state = await this.auditHeads.get(caller.nodeId);
+          return { type: RESPONSE_TYPE['audit-head'], v: req.v, seq: state?.seq ?? 0, hash: state?.hash ?? null };
+        }
+        try {
+          const accepted = await this.auditHeads.offer(caller.nodeId, req.head, req.events);
+          return { type: RESPONSE_TYPE['audit-head'], v: req.v, ...accepted };
+        } catch (err) {
+          if (err instanceof AuditHeadRefused) return { type: 'error', v: req.v, code: 'bad-request', message: err.message };
+          throw err;
+        }
+      }
       default: {
         const never: never = req;
         throw new Error(`Unknown sync request ${JSON.stringify(never)}`);

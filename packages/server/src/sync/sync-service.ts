@@ -25,6 +25,7 @@ import type { NodeIdentity } from './node-identity.js';
 import { PeerRegistry } from './peer-registry.js';
 import type { Peer } from './peer-registry.js';
 import { NodeAuthenticator } from './node-auth.js';
+import { pushAuditHeads } from './audit-heads.js';
 
 export interface SyncServiceOptions {
   store: Pick<Store, 'dialect' | 'writes' | 'repo'>;
@@ -42,6 +43,17 @@ export interface SyncServiceOptions {
   transportFor?: (peer: Peer, identity: NodeIdentity) => SyncTransport;
   /** Log lines (default console.log). */
   log?: (line: string) => void;
+  /** How often the audit chain head goes to each outbound peer (default 30 s). */
+  auditEveryMs?: number;
+}
+
+/** This node's audit chain head as sent to a peer (outbound), or a peer's as received here (inbound). */
+export interface AuditHeadStatus {
+  /** The signed head the peer holds as accepted (outbound) or this node accepted (inbound); 0: none yet. */
+  seq: number;
+  at: string | null;
+  /** Why the last head was refused, or why sending failed. */
+  error: string | null;
 }
 
 /** One direction with one peer, as shown. */
@@ -68,6 +80,8 @@ export interface PeerStatus {
   pendingChanges: number;
   push?: DirectionStatus;
   pull?: DirectionStatus;
+  /** Audit chain heads: each new signed head must extend the one the receiver accepted. */
+  audit?: AuditHeadStatus;
 }
 
 /** The node's replication status (GET /api/sync/status, `chartroom sync status`). */
@@ -92,6 +106,8 @@ export interface SyncNowResult {
   peer: string;
   push: { ok: boolean; error: string | null };
   pull: { ok: boolean; error: string | null };
+  /** This node's signed audit chain head sent to the peer (refused when it does not extend what the peer accepted). */
+  audit: { ok: boolean; error: string | null };
 }
 
 const RANK: Record<ReplicatorStatus, number> = { denied: 6, error: 5, 'paused-offline': 4, stopped: 3, starting: 2, active: 1, idle: 0 };
@@ -108,12 +124,13 @@ function direction(state: ReplicatorState): DirectionStatus {
 class PeerLink {
   readonly push: Replicator;
   readonly pull: Replicator;
+  audit: AuditHeadStatus = { seq: 0, at: null, error: null };
   private readonly runs: Promise<unknown>[];
 
   constructor(
     readonly peer: Peer,
     local: SyncTransport,
-    remote: SyncTransport,
+    readonly remote: SyncTransport,
     selfId: string,
     opts: { waitMs?: number; batchSize?: number; now: () => number; onEvent: (dir: 'push' | 'pull', e: ReplicatorEvent) => void },
   ) {
@@ -139,6 +156,7 @@ export class SyncService {
   private readonly notifier: ChangeNotifier;
   private readonly links = new Map<string, PeerLink>();
   private timer: NodeJS.Timeout | undefined;
+  private auditTimer: NodeJS.Timeout | undefined;
   private refreshing: Promise<void> = Promise.resolve();
   private closed = false;
   /** Practices this node hosts as a hub (hosted-practices.ts), by slug; set by `serve`. */
@@ -180,6 +198,30 @@ export class SyncService {
     tick();
     this.timer = setInterval(tick, this.opts.refreshMs ?? 2000);
     this.timer.unref();
+    const audit = (): void => {
+      this.refreshing = this.refreshing.then(() => this.sendAuditHeads()).catch((err: unknown) => this.log(`sync: sending audit heads failed: ${(err as Error).message}`));
+    };
+    this.auditTimer = setInterval(audit, this.opts.auditEveryMs ?? 30_000);
+    this.auditTimer.unref();
+  }
+
+  /** Sends this node's audit chain head to every connected outbound peer (continuous mode). */
+  async sendAuditHeads(): Promise<void> {
+    for (const link of this.links.values()) {
+      if (this.closed) return;
+      const r = await this.sendAuditHead(link.remote);
+      link.audit = { seq: r.seq ?? link.audit.seq, at: r.ok ? new Date(this.now()).toISOString() : link.audit.at, error: r.error };
+      if (!r.ok) this.log(`sync: audit head to ${link.peer.name}: ${r.error ?? ''}`);
+    }
+  }
+
+  private async sendAuditHead(remote: SyncTransport): Promise<{ ok: boolean; error: string | null; seq?: number }> {
+    try {
+      const { seq } = await pushAuditHeads(this.opts.store.dialect.db, this.identity.nodeId, remote);
+      return { ok: true, error: null, seq };
+    } catch (err) {
+      return { ok: false, error: (err as Error).message };
+    }
   }
 
   /** Starts links for peers enrolled since the last look, and stops links of removed or disabled peers. */
@@ -230,17 +272,21 @@ export class SyncService {
         remote = this.transportFor(peer);
       } catch (err) {
         const error = (err as Error).message;
-        out.push({ peer: peer.name, push: { ok: false, error }, pull: { ok: false, error } });
+        out.push({ peer: peer.name, push: { ok: false, error }, pull: { ok: false, error }, audit: { ok: false, error } });
         continue;
       }
       const local = inProcessTransport(this.endpoint, { nodeId: peer.nodeId });
       const common = { now: this.now, batchSize: this.opts.batchSize };
       const push = await new Replicator({ ...common, source: { nodeId: this.identity.nodeId, transport: local }, target: { nodeId: peer.nodeId, transport: remote } }).run();
       const pull = await new Replicator({ ...common, source: { nodeId: peer.nodeId, transport: remote }, target: { nodeId: this.identity.nodeId, transport: local } }).run();
+      const audit = push.ok ? await this.sendAuditHead(remote) : { ok: false, error: 'not sent: the push failed' };
+      const link = this.links.get(peer.nodeId);
+      if (link) link.audit = { seq: audit.seq ?? link.audit.seq, at: audit.ok ? new Date(this.now()).toISOString() : link.audit.at, error: audit.error };
       out.push({
         peer: peer.name,
         push: { ok: push.ok, error: push.ok ? null : (push.state.lastError ?? push.state.status) },
         pull: { ok: pull.ok, error: pull.ok ? null : (pull.state.lastError ?? pull.state.status) },
+        audit: { ok: audit.ok, error: audit.error },
       });
     }
     await this.saveStatus();
@@ -251,6 +297,7 @@ export class SyncService {
   async status(): Promise<SyncStatus> {
     const peers = await this.registry.list();
     const lines: PeerStatus[] = [];
+    const received = new Map((await this.endpoint.auditHeads.list()).map((a) => [a.nodeId, a]));
     for (const peer of peers) {
       const pushId = `${this.identity.nodeId}>${peer.nodeId}`;
       const pendingChanges = await this.repl.countChangesAfter(await this.repl.getCheckpoint(pushId));
@@ -269,16 +316,19 @@ export class SyncService {
           lastError: push.lastError ?? pull.lastError,
           push,
           pull,
+          audit: link.audit,
         });
       } else {
         const seen = this.endpoint.activity.get(peer.nodeId);
         const recent = seen !== undefined && this.now() - seen.lastSeenAt < 60_000;
+        const a = received.get(peer.nodeId);
         lines.push({
           ...base,
           state: peer.direction === 'outbound' ? 'stopped' : recent ? 'idle' : 'paused-offline',
           connected: recent,
           lastSuccessAt: iso(seen?.lastSeenAt),
           lastError: null,
+          ...(a ? { audit: { seq: a.seq, at: iso(a.receivedAt), error: a.problem } } : {}),
         });
       }
     }
@@ -345,6 +395,7 @@ export class SyncService {
     this.closed = true;
     for (const fn of this.closers.splice(0)) await fn();
     if (this.timer) clearInterval(this.timer);
+    if (this.auditTimer) clearInterval(this.auditTimer);
     await this.refreshing;
     this.endpoint.close();
     this.notifier.close();
