@@ -20,6 +20,9 @@ export async function bookLaterToday(page: Page, url: string, patientQuery = 'a'
   const hits = (await (await page.request.get(`${url}/api/patients?q=${encodeURIComponent(patientQuery)}&limit=50`)).json()) as { results: { id: string; name?: string; given?: string[]; family?: string }[] };
   const now = new Date();
   const today = local(now).slice(0, 10);
+  // After hours: a few minutes from now, still today (just before midnight, one minute from now).
+  const soon = new Date(now.getTime() + 10 * 60_000);
+  const afterHours = local(soon).startsWith(today) ? soon : new Date(now.getTime() + 60_000);
   const errors: string[] = [];
   for (const s of schedules) {
     const free = (await (await page.request.get(`${url}/api/free-slots?practitioner=${s.practitionerId}&from=${today}&days=1`)).json()) as { slots?: { start: string }[] };
@@ -27,7 +30,7 @@ export async function bookLaterToday(page: Page, url: string, patientQuery = 'a'
     for (const p of hits.results) {
       const body = slot
         ? { patient: p.id, practitioner: s.practitionerId, start: slot.start }
-        : { patient: p.id, practitioner: s.practitionerId, start: local(new Date(now.getTime() + 10 * 60_000)), override: { reason: 'Browser test: after-hours visit' } };
+        : { patient: p.id, practitioner: s.practitionerId, start: local(afterHours), override: { reason: 'Browser test: after-hours visit' } };
       const res = await page.request.post(`${url}/api/appointments`, { headers, data: body });
       if (res.ok()) return { name: p.name ?? [...(p.given ?? []), p.family].filter(Boolean).join(' '), start: ((await res.json()) as { start: string }).start };
       errors.push(`${res.status()} ${await res.text()}`);
