@@ -93,7 +93,7 @@ test('reconciliation: changes since a time, split by what a peer acknowledged, w
     assert.equal(r.waitingExamples.length, 1);
     assert.match(r.waitingExamples[0] ?? '', new RegExp(`deleted Patient/${a.id}$`));
     const text = formatReconciliation(r);
-    assert.match(text, /3 change\(s\) recorded on this node/);
+    assert.match(text, /3 change\(s\) written on this node \(0 received from peers, not counted\)/);
     assert.match(text, /hub: 2 acknowledged \(last success 2026-11-25T09:00:00.000Z\), 1 waiting/);
     assert.match(text, /Conflicts open: 2 — resolve them in the reconciliation inbox/);
     assert.match(formatReconciliation(reconcile(changes, undefined, since)), /No peer: nothing of this has left the node/);

@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { openDataDir } from '../data-dir.js';
 import { reportFailure } from '../continuity/command-failure.js';
 import { formatDrill, runDrill } from '../continuity/drill.js';
-import { changesSince, formatReconciliation, reconcile } from '../continuity/reconciliation.js';
+import { changesSince, formatReconciliation, pushCheckpoints, receivedSince, reconcile } from '../continuity/reconciliation.js';
 import { savedSyncStatus } from '../sync/sync-service.js';
 import { openDataStore } from './open-data-store.js';
 import type { ModuleCommand } from './main.js';
@@ -27,7 +27,9 @@ export const drillCommand: ModuleCommand = {
         if (values.reconcile) {
           const since = Date.parse(values.since ?? '');
           if (Number.isNaN(since)) throw new UsageError('chartroom drill --reconcile needs --since TIME (e.g. 2026-11-25T08:00:00Z)');
-          console.log(formatReconciliation(reconcile(await changesSince(store.dialect, since), await savedSyncStatus(store), since)));
+          const changes = await changesSince(store.dialect, since);
+          const checkpoints = await pushCheckpoints(store.dialect, dd.config.nodeId);
+          console.log(formatReconciliation(reconcile(changes, await savedSyncStatus(store), since, await receivedSince(store.dialect, since), checkpoints)));
           return 0;
         }
         const now = Date.now();

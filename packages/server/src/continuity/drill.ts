@@ -5,7 +5,9 @@
  * 2. node unreachable: the configured downtime kit exists and is fresh, and a new kit opens
  *    with the practice passphrase (decrypted here exactly as the page does);
  * 3. the newest scheduled backup verifies;
- * 4. catching up: with `syncNow`, one sync with every peer, timed.
+ * 4. catching up: with `syncNow`, one sync with every peer, timed, with how many of this
+ *    node's own writes went out and how many changes came in (received ones are marked, so
+ *    they are never counted as this node's writes).
  * Each step is PASS, WARN or FAIL; the report is printed and the exit code is 1 on a FAIL.
  */
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
@@ -20,6 +22,8 @@ import { SyncService, savedSyncStatus } from '../sync/sync-service.js';
 import type { SyncStatus } from '../sync/sync-service.js';
 import type { ContinuityConfig } from './serve-schedules.js';
 import { verifyTarget } from './verify.js';
+import { lastChangeSeq, localChangesAfter, receivedAfter } from './received-changes.js';
+import { syncDb } from '../store/sync-tables.js';
 
 export interface DrillStep {
   step: string;
@@ -68,6 +72,15 @@ export async function runDrill(dd: DataDir, store: Store, opts: DrillOptions = {
   });
   let status: SyncStatus | undefined;
   let sync: SyncService | undefined;
+  /** This node's own changes (received ones left out) the slowest outbound peer has not acknowledged. */
+  const waiting = async (): Promise<number> => {
+    let most = 0;
+    for (const p of (status?.peers ?? []).filter((x) => x.direction === 'outbound')) {
+      const cp = await syncDb(store.dialect.db).selectFrom('sync_checkpoints').select('seq').where('replication', '=', `${dd.config.nodeId}>${p.nodeId}`).executeTakeFirst();
+      most = Math.max(most, await localChangesAfter(store.dialect.db, Number(cp?.seq ?? 0)));
+    }
+    return most;
+  };
   try {
     sync = await SyncService.open({ store, nodeId: dd.config.nodeId, practice: dd.config.practiceName, log: () => undefined });
     const live = await sync.status();
@@ -77,14 +90,15 @@ export async function runDrill(dd: DataDir, store: Store, opts: DrillOptions = {
     steps.push({ step: 'hub unreachable: replication status', status: 'WARN', detail: `not available: ${(err as Error).message}` });
   }
   if (status) {
-    const peers = status.peers.map((p) => `${p.name || p.nodeId} (${p.state}, last success ${p.lastSuccessAt ?? 'never'}, ${p.pendingChanges} changes waiting)`);
+    const peers = status.peers.map((p) => `${p.name || p.nodeId} (${p.state}, last success ${p.lastSuccessAt ?? 'never'})`);
+    const local = await waiting();
     steps.push({
       step: 'hub unreachable: replication status',
       status: status.peers.length === 0 ? 'WARN' : 'PASS',
       detail:
         status.peers.length === 0
           ? 'this node has no peers: there is no off-site copy but the backups (chartroom peer join)'
-          : `${status.pendingChanges} local changes wait for a peer; ${status.conflicts} conflicts open (GET /api/conflicts); ${status.quarantined} batches quarantined; peers: ${peers.join('; ')}`,
+          : `${local} change(s) written here wait for a peer; ${status.conflicts} conflicts open (GET /api/conflicts); ${status.quarantined} batches quarantined; peers: ${peers.join('; ')}`,
     });
   }
 
@@ -146,10 +160,22 @@ export async function runDrill(dd: DataDir, store: Store, opts: DrillOptions = {
 
   // 4. Catching up after the outage.
   if (opts.syncNow && sync && status && status.peers.length) {
+    const db = store.dialect.db;
+    const waitingBefore = await waiting();
+    const seqBefore = await lastChangeSeq(db);
     const t2 = performance.now();
     const results = await sync.syncNow();
+    const seconds = ((performance.now() - t2) / 1000).toFixed(1);
+    const waitingAfter = await waiting();
+    const received = await receivedAfter(db, seqBefore);
     const failed = results.flatMap((r) => [r.push, r.pull].filter((x) => !x.ok).map((x) => `${r.peer}: ${x.error ?? 'failed'}`));
-    steps.push({ step: 'after the outage: sync catch-up', status: failed.length ? 'FAIL' : 'PASS', detail: `${results.length} peer(s) in ${((performance.now() - t2) / 1000).toFixed(1)} s${failed.length ? `; ${failed.join('; ')}` : ''}` });
+    steps.push({
+      step: 'after the outage: sync catch-up',
+      status: failed.length || waitingAfter > 0 ? 'FAIL' : 'PASS',
+      detail:
+        `${results.length} peer(s) in ${seconds} s: ${waitingBefore - waitingAfter} of ${waitingBefore} change(s) written here sent, ${received} change(s) received` +
+        `${waitingAfter ? `; ${waitingAfter} still waiting` : ''}${failed.length ? `; ${failed.join('; ')}` : ''}`,
+    });
   } else if (status?.peers.length) {
     steps.push({ step: 'after the outage: sync catch-up', status: 'WARN', detail: 'not run (add --sync-now to time one sync with every peer)' });
   }

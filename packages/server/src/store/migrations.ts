@@ -9,6 +9,7 @@ import { authAccountsMigration } from './migrations/0002-auth-accounts.js';
 import { auditMigration } from './migrations/0003-audit.js';
 import { syncMigration } from './migrations/0004-sync.js';
 import { syncAuditHeadsMigration } from './migrations/0006-sync-tls.js';
+import { continuityMigration } from './migrations/0008-continuity.js';
 
 function initial(d: StoreDialect): Migration {
   return {
@@ -96,6 +97,7 @@ export function migrations(d: StoreDialect): Record<string, Migration> {
     '0003-audit': auditMigration(d),
     '0004-sync': syncMigration(d),
     '0006-sync-tls': syncAuditHeadsMigration(d),
+    '0008-continuity': continuityMigration(d),
   };
 }
 

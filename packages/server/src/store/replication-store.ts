@@ -27,6 +27,7 @@ import { syncDb } from './sync-tables.js';
 import { writeStatementsFor } from './write-statements.js';
 import type { Clock } from './clock.js';
 import { systemClock } from './clock.js';
+import { lastChangeSeq, markReceived } from '../continuity/received-changes.js';
 
 /** What applying one replicated resource did to this node's current version. */
 export type ApplyEffect = 'created' | 'updated' | 'deleted' | 'unchanged';
@@ -217,6 +218,7 @@ export class ReplicationStore {
    */
   async putRevisions(docs: readonly SyncDoc[]): Promise<{ stored: number; effects: { type: string; id: string; effect: ApplyEffect }[] }> {
     return this.store.writes.run(async (tx) => {
+      const seqBefore = await lastChangeSeq(tx);
       let stored = 0;
       const effects: { type: string; id: string; effect: ApplyEffect }[] = [];
       const { fresh: newDocs, rest } = await this.splitNew(tx, docs);
@@ -261,6 +263,7 @@ export class ReplicationStore {
           winner.rev === cur?.rev ? 'unchanged' : winner.deleted ? (before ? 'deleted' : 'unchanged') : before ? 'updated' : 'created';
         effects.push({ type: doc.type, id: doc.id, effect });
       }
+      if (stored) await markReceived(tx, seqBefore, docs); // continuity: not this node's own writes
       return { stored, effects };
     });
   }
