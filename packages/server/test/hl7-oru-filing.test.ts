@@ -161,6 +161,28 @@ for (const kind of STORE_KINDS) {
       }
     });
 
+    it('files a file of many messages together, yet one order\'s repeat and correction in file order', async () => {
+      const store = await kind.open();
+      try {
+        await smallPractice(store.repo);
+        // Other orders around one order's original (message 5), repeat (message 6) and correction
+        // (message 8), all within one filing window: the repeat is a duplicate, the correction wins.
+        const messages = Array.from({ length: 40 }, (_, i) => oru({ control: `C${i}`, filler: `F${i}`, obx: [`NM|14334-7^Lithium^LN||${(0.6 + i / 100).toFixed(2)}|mmol/L|0.6-1.2||||F`] }));
+        messages[5] = oru({ control: 'ORIG', filler: 'SAME', obx: ['NM|14334-7^Lithium^LN||1.4|mmol/L|0.6-1.2|H|||F'] });
+        messages[6] = messages[5];
+        messages[8] = oru({ control: 'CORR', filler: 'SAME', obx: ['NM|14334-7^Lithium^LN||0.9|mmol/L|0.6-1.2||||C'] });
+        const r = await fileHl7Text(store.repo, messages.join('\r\n'), opts);
+        assert.deepEqual(r.messages.map((m, i) => [i, m.status]), messages.map((_, i) => [i, i === 6 ? 'duplicate' : 'filed']));
+        assert.deepEqual(r.messages.map((m) => m.controlId), messages.map((_, i) => (i === 5 || i === 6 ? 'ORIG' : i === 8 ? 'CORR' : `C${i}`)), 'results in file order');
+        const same = await read<Observation>(store, 'Observation', r.messages[8]?.observations[0] as string);
+        assert.deepEqual([same.status, same.valueQuantity?.value], ['corrected', 0.9]);
+        const counts = await store.repo.countByType();
+        assert.deepEqual([counts.DiagnosticReport, counts.Observation], [38, 38], 'one report and result per order');
+      } finally {
+        await store.dispose();
+      }
+    });
+
     it('files each message of a file on its own: a bad message stores nothing, the others are filed', async () => {
       const store = await kind.open();
       try {
