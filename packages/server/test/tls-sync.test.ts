@@ -68,7 +68,7 @@ for (const kind of STORE_KINDS) {
       registerSyncRoutes(impostor, { sync: hub });
       impostorUrl = await impostor.listen({ port: 0, host: '127.0.0.1' });
       nodeStore = await sqliteTestStore();
-      node = await SyncService.open({ store: nodeStore, nodeId: 'node-a', practice: 'Riverside', log: () => undefined });
+      node = await SyncService.open({ store: nodeStore, nodeId: 'node-a', practice: 'Riverside', log: () => undefined, refreshMs: 100, waitMs: 500 });
     });
     after(async () => {
       await node?.close();
@@ -126,6 +126,29 @@ for (const kind of STORE_KINDS) {
       assert.equal(await t.repo.lastSeq(), hubSeq, 'nothing stored on the hub');
       assert.equal(await node.repl.store.repo.lastSeq(), nodeSeq, 'nothing stored on the node');
       await node.registry.save(peer);
+    });
+
+    it('a running node stops at "certificate changed" and resumes on its own once the peer is enrolled again', async () => {
+      const [peer] = await node.registry.list();
+      assert.ok(peer);
+      await node.registry.save({ ...peer, url: `${impostorUrl}/sync` });
+      node.start();
+      const until = async (what: string, check: () => Promise<boolean>): Promise<void> => {
+        const end = Date.now() + 20_000;
+        while (Date.now() < end) {
+          if (await check()) return;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        assert.fail(`timed out waiting for: ${what}`);
+      };
+      await until('denied', async () => {
+        const s = await node.status();
+        return s.state === 'denied' && /certificate changed/.test(s.peers[0]?.lastError ?? '');
+      });
+      await node.registry.save(peer); // enrolled again: the real hub's URL and pin
+      await node.repl.store.repo.update(patient('tls-resumed', 'Resumed'));
+      await until('the write reaches the hub', async () => (await t.repo.readCurrent('Patient', 'tls-resumed')) !== undefined);
+      await until('connected', async () => (await node.status()).state === 'connected');
     });
 
     it('enrolment refuses a server whose certificate is not the one in the code, and the code stays usable', async () => {

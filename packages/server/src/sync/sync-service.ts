@@ -228,6 +228,15 @@ export class SyncService {
   async refresh(): Promise<void> {
     if (this.closed) return;
     const peers = (await this.registry.list()).filter((p) => p.direction === 'outbound' && !p.disabled);
+    // A peer enrolled again (new URL, certificate or key) gets a new link.
+    const same = (a: Peer, b: Peer): boolean => a.url === b.url && a.fingerprint === b.fingerprint && a.publicKey === b.publicKey && a.allowHttp === b.allowHttp;
+    for (const [id, link] of this.links) {
+      const now = peers.find((p) => p.nodeId === id);
+      if (now && !same(now, link.peer)) {
+        this.links.delete(id);
+        await link.stop();
+      }
+    }
     for (const peer of peers) {
       if (this.links.has(peer.nodeId)) continue;
       let remote: SyncTransport;
