@@ -22,6 +22,10 @@ function printStatus(s: SyncStatus, live: boolean): void {
   for (const p of s.peers) {
     console.log(`  ${p.direction === 'outbound' ? '→' : '←'} ${p.name} [${p.nodeId}] ${p.url ?? ''}`);
     console.log(`      state ${p.state}; last success ${p.lastSuccessAt ?? 'never'}; pending ${p.pendingChanges}${p.lastError ? `; last error: ${p.lastError}` : ''}`);
+    if (p.audit && (p.audit.seq > 0 || p.audit.error)) {
+      const whose = p.direction === 'outbound' ? 'this node\'s audit head accepted by the peer' : 'the peer\'s audit head accepted here';
+      console.log(`      ${whose}: ${p.audit.seq}${p.audit.at ? ` at ${p.audit.at}` : ''}${p.audit.error ? `; REFUSED: ${p.audit.error}` : ''}`);
+    }
   }
 }
 
