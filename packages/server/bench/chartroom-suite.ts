@@ -3,6 +3,7 @@
  * in-process store figures, import throughput, then the server in a child process measured
  * over real HTTP (sequential latency, RSS, and 8-client throughput).
  */
+import { DEFAULT_BATCH_SIZE } from '../src/import/unit-writer.js';
 import { randomUUID } from 'node:crypto';
 import type { Resource } from '@medplum/fhirtypes';
 import { parseSearchRequest } from '@chartroom/core';
@@ -62,8 +63,8 @@ export interface RawSqliteResult {
   singleInsert: LatencyStats;
 }
 
-/** Transactions of the timed import. */
-export const IMPORT_BATCH_SIZE = 500;
+/** Resources per transaction of the timed import: the importer's own default, for Chartroom and the raw floor alike. */
+export const IMPORT_BATCH_SIZE = DEFAULT_BATCH_SIZE;
 
 type Log = (line: string) => void;
 

@@ -4,6 +4,7 @@
  * written through `importMany`, so even 50,000 patients never sit in memory at once.
  * Same seed and same `today` give the same resources, ids included.
  */
+import { DEFAULT_BATCH_SIZE } from '../import/unit-writer.js';
 import type { Resource } from '@medplum/fhirtypes';
 import type { FhirRepository } from '../store/fhir-repository.js';
 import { demoIds } from './demo-ids.js';
@@ -31,7 +32,7 @@ export interface DemoOptions {
   /** The moment the demo is loaded (default now): history lies before it, the schedule around it. */
   today?: Date;
   practiceName?: string;
-  /** Resources per `importMany` call (default 1000). */
+  /** Resources per `importMany` call (default: the importer's, {@link DEFAULT_BATCH_SIZE}). */
   batchSize?: number;
   /** Called after each batch is written. */
   onProgress?: (progress: DemoProgress) => void;
@@ -61,7 +62,7 @@ export function* demoBatches(options: DemoOptions = {}): Generator<DemoBatch> {
   const patients = options.patients ?? DEFAULT_DEMO_PATIENTS;
   if (!Number.isInteger(patients) || patients < 0) throw new Error(`patients must be a whole number ≥ 0; got ${patients}`);
   const seed = String(options.seed ?? DEFAULT_DEMO_SEED);
-  const batchSize = options.batchSize ?? 1000;
+  const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
   const now = options.today ?? new Date();
   const id = demoIds(seed);
   const practice = buildPractice(id, now, options.practiceName ?? DEFAULT_PRACTICE_NAME);

@@ -23,8 +23,13 @@ export interface WriteSink {
   transaction(stored: boolean): void;
 }
 
-/** Default number of resources per `importMany` call. */
-export const DEFAULT_BATCH_SIZE = 1000;
+/**
+ * Default number of resources per `importMany` call (one transaction). Large, because each
+ * transaction writes every index page it touched once: measured with the store's write
+ * pattern on encrypted SQLite, 5,000 resources per transaction cost 40% less CPU per
+ * resource than 500 (the pages are encrypted and authenticated as they are written).
+ */
+export const DEFAULT_BATCH_SIZE = 5000;
 
 /** An error raised for one entry of a unit. */
 class EntryError extends Error {

@@ -21,7 +21,7 @@ import {
   preconditionFailed,
   searchParamsFor,
 } from '@chartroom/core';
-import type { IncludeSpec, RevisionId, SearchRequest } from '@chartroom/core';
+import type { IncludeSpec, IndexRows, RevisionId, SearchRequest } from '@chartroom/core';
 import type { StoreDialect } from './dialect.js';
 import type { ChartDatabase } from './schema.js';
 import { searchOrderBy, searchWhere } from './search-sql.js';
@@ -58,6 +58,46 @@ export type { Clock } from './clock.js';
 export interface RepositoryOptions {
   clock?: Clock;
   newId?: () => string;
+}
+
+/** A resource of an import batch, validated and indexed, before it meets the database. */
+interface PreparedImport {
+  type: string;
+  id: string;
+  /** The id came with the resource (it may exist already); false for a new id. */
+  idGiven: boolean;
+  /** The resource with its id; `meta` as given (the store sets versionId and lastUpdated). */
+  body: Resource;
+  /** Its revision id as a first revision (recomputed when the resource exists already). */
+  firstRev: RevisionId;
+  rows: IndexRows;
+}
+
+/**
+ * Validates and indexes `inputs` (with the ids `ids`) before a transaction is opened; an
+ * invalid one fails the batch with its index (`[i]`) in front of each issue.
+ */
+function prepareImports(inputs: readonly unknown[], ids: readonly string[]): PreparedImport[] {
+  // Validation below checks the id's format; here only whether one was given.
+  return inputs.map((input, i) => {
+    let resource: Resource;
+    try {
+      resource = validateForWrite(input);
+    } catch (err) {
+      throw prefixIssues(err, `[${i}]`);
+    }
+    const id = ids[i] as string;
+    const body = { ...resource, id } as Resource;
+    return { type: resource.resourceType, id, idGiven: resource.id !== undefined, body, firstRev: computeRevision(undefined, body, false), rows: extractIndexRows(body) };
+  });
+}
+
+/** Ids for an import batch: each resource's own, or a new one. */
+function importIds(inputs: readonly unknown[], newId: () => string): string[] {
+  return inputs.map((input) => {
+    const id = typeof input === 'object' && input !== null ? (input as { id?: unknown }).id : undefined;
+    return typeof id === 'string' ? id : newId();
+  });
 }
 
 const ID_PATTERN = /^[A-Za-z0-9\-.]{1,64}$/;
@@ -298,36 +338,30 @@ export class FhirRepository {
    * in multi-row statements, so a batch of a thousand costs a few dozen statements.
    */
   async importMany(inputs: readonly unknown[]): Promise<StoredVersion[]> {
-    const resources = inputs.map((input, i) => {
-      try {
-        return validateForWrite(input);
-      } catch (err) {
-        throw prefixIssues(err, `[${i}]`);
-      }
-    });
-    return this.withTransaction((repo) => repo.importValidated(resources));
+    const prepared = prepareImports(inputs, importIds(inputs, this.newId));
+    return this.withTransaction((repo) => repo.importPrepared(prepared));
   }
 
-  private async importValidated(resources: Resource[]): Promise<StoredVersion[]> {
+  private async importPrepared(prepared: readonly PreparedImport[]): Promise<StoredVersion[]> {
     const db = this.db;
-    const keyed = resources.map((r) => ({ type: r.resourceType, id: r.id ?? this.newId(), resource: r }));
     // A resource named twice in one batch: write the batch in two halves so each write sees the one before.
     const seenKeys = new Set<string>();
-    for (let i = 0; i < keyed.length; i++) {
-      const k = keyed[i] as (typeof keyed)[number];
+    for (let i = 0; i < prepared.length; i++) {
+      const k = prepared[i] as PreparedImport;
       const key = `${k.type}/${k.id}`;
       if (seenKeys.has(key)) {
-        const first = await this.importValidated(resources.slice(0, i).map((r, j) => ({ ...r, id: keyed[j]?.id }) as Resource));
-        const rest = await this.importValidated(resources.slice(i).map((r, j) => ({ ...r, id: keyed[i + j]?.id }) as Resource));
+        const first = await this.importPrepared(prepared.slice(0, i));
+        const rest = await this.importPrepared(prepared.slice(i));
         return [...first, ...rest];
       }
       seenKeys.add(key);
     }
+    const keyed = prepared;
     // Current rows of the ids that may exist already.
     const current = new Map<string, CurrentRow>();
     const byType = new Map<string, string[]>();
     for (const k of keyed) {
-      if (k.resource.id === undefined) continue;
+      if (!k.idGiven) continue;
       const list = byType.get(k.type) ?? [];
       list.push(k.id);
       byType.set(k.type, list);
@@ -343,10 +377,9 @@ export class FhirRepository {
     const writes = keyed.map((k) => {
       const cur = current.get(`${k.type}/${k.id}`);
       const parent = cur?.rev as RevisionId | undefined;
-      const body = { ...k.resource, id: k.id } as Resource;
-      const rev = computeRevision(parent, body, false);
-      body.meta = { ...body.meta, versionId: rev, lastUpdated };
-      return { type: k.type, id: k.id, cur, parent, rev, json: JSON.stringify(body), rows: extractIndexRows(body), rk: cur?.rk ?? 0 };
+      const rev = parent ? computeRevision(parent, k.body, false) : k.firstRev;
+      const body = { ...k.body, meta: { ...k.body.meta, versionId: rev, lastUpdated } } as Resource;
+      return { type: k.type, id: k.id, cur, parent, rev, json: JSON.stringify(body), rows: k.rows, rk: cur?.rk ?? 0 };
     });
     // Change log first: each write gets its sequence number.
     const seqOf = new Map<string, number>();
