@@ -11,6 +11,9 @@
  *    the bar says "in sync" with a conflict to reconcile.
  * 4. The conflict is merged in the reconciliation inbox (the node's check-in and the hub's comment
  *    kept): the inbox empties and the node's appointment has both.
+ * 5. The hub rewrites 250 records at once (over the safety valve's floor of 200): the node holds
+ *    the batch, the bar says so and is not "in sync"; the administrator approves it in Admin →
+ *    Quarantine and the node gets the records.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -33,6 +36,7 @@ const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const CLI = join(ROOT, 'packages/server/bin/chartroom.js');
 const PRACTICE = 'Riverside Family & Psychiatry';
 const HUB_COMMENT = 'Patient phoned the hub line: running 10 minutes late';
+const QUARANTINE_COMMENT = 'Room 3 closed for repairs';
 
 function cli(args: string[]): string {
   const r = spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NODE_NO_WARNINGS: '1' } });
@@ -102,6 +106,33 @@ async function editInStore(data: string, type: string, id: string, edit: (r: Rec
   }
 }
 
+interface SearchableStore extends StoreLike {
+  repo: StoreLike['repo'] & { search(req: unknown): Promise<{ matches: { json: string }[] }> };
+}
+
+/** Rewrites `count` resources of a type directly in a (stopped) node's store; returns their ids. */
+async function rewriteInStore(data: string, type: string, count: number, edit: (r: Record<string, unknown>) => void): Promise<string[]> {
+  const mod = (await import(pathToFileURL(join(ROOT, 'packages/server/src/cli/open-data-store.ts')).href)) as { openDataStore(d: string): Promise<SearchableStore> };
+  const core = (await import(pathToFileURL(join(ROOT, 'packages/core/src/index.ts')).href)) as { parseSearchRequest(type: string, q: Record<string, string>): unknown };
+  const store = await mod.openDataStore(data);
+  try {
+    const { matches } = await store.repo.search(core.parseSearchRequest(type, { _count: String(count) }));
+    assert.ok(matches.length >= count, `${matches.length} ${type} resources on the hub, ${count} wanted`);
+    const ids: string[] = [];
+    for (const m of matches.slice(0, count)) {
+      const r = JSON.parse(m.json) as Record<string, unknown>;
+      const version = (r.meta as { versionId?: string } | undefined)?.versionId;
+      edit(r);
+      delete r.meta;
+      await store.repo.update(r, version ? { ifMatch: version } : {});
+      ids.push(String(r.id));
+    }
+    return ids;
+  } finally {
+    await store.close();
+  }
+}
+
 test('hub killed mid-session: working locally, edits kept and counted, reconnects; a real conflict merged in the inbox', { skip: BROWSER_SKIP, timeout: 600_000 }, async (t) => {
   const tmp = mkdtempSync(join(tmpdir(), 'chartroom-web-hub-'));
   const hubData = join(tmp, 'hub');
@@ -157,6 +188,7 @@ test('hub killed mid-session: working locally, edits kept and counted, reconnect
 
     let apptId = '';
     let patient = '';
+    let admin!: Page;
     await t.test('hub killed: "working locally since HH:MM"; a check-in still works and is counted as waiting', async () => {
       await kill(hub, 'SIGKILL');
       const killedAt = new Date();
@@ -199,7 +231,7 @@ test('hub killed mid-session: working locally, edits kept and counted, reconnect
 
     await t.test('the conflict is merged in the reconciliation inbox: check-in from the node, comment from the hub; the inbox empties', async () => {
       // The front desk may not reconcile; an administrator does.
-      const admin = await (await browser!.newContext({ viewport: { width: 1366, height: 900 } })).newPage();
+      admin = await (await browser!.newContext({ viewport: { width: 1366, height: 900 } })).newPage();
       admin.setDefaultTimeout(20_000);
       admin.on('pageerror', (e) => pageErrors.push(e.message));
       await admin.goto(url);
@@ -248,6 +280,51 @@ test('hub killed mid-session: working locally, edits kept and counted, reconnect
         return /in sync/.test(text) && !/conflict/.test(text);
       }, undefined, { timeout: 90_000 });
       t.diagnostic(`after the merge: ${(await bar.innerText()).replace(/\s+/g, ' ')}`);
+    });
+
+    await t.test('a mass rewrite from the hub is held in quarantine; the bar says so; the administrator approves it in Admin and the node gets it', async () => {
+      await kill(hub, 'SIGTERM');
+      const ids = await rewriteInStore(hubData, 'Slot', 250, (slot) => {
+        slot.comment = QUARANTINE_COMMENT;
+      });
+      hub = await startHub(hubData, port);
+      const pendingOnNode = async () => ((await (await admin.request.get(`${url}/api/sync/quarantine?status=pending`)).json()) as { items: unknown[] }).items.length;
+      const deadline = Date.now() + 120_000;
+      while ((await pendingOnNode()) === 0 && Date.now() < deadline) await admin.waitForTimeout(1000);
+      assert.ok((await pendingOnNode()) > 0, 'the rewrite of 250 records (over the 200 floor) is held on the node');
+      await bar.getByText(/^\d+ sync batch(es)? held for an administrator$/).waitFor({ timeout: 30_000 });
+      assert.doesNotMatch(await main.innerText(), /in sync/, 'not "in sync" while changes from the hub are held');
+      await main.filter({ hasText: /^Sync paused: changes from the hub wait for an administrator/ }).waitFor({ timeout: 30_000 });
+      t.diagnostic(`held: ${(await bar.innerText()).replace(/\s+/g, ' ')}`);
+
+      await admin.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Admin' }).click();
+      await admin.getByRole('tab', { name: 'Quarantine' }).click();
+      const table = admin.getByRole('table', { name: 'Quarantined sync batches' });
+      await table.waitFor();
+      await admin.screenshot({ path: join(shots, 'admin-quarantine-held.png') });
+      const v = await seriousAxeViolations(admin);
+      assert.equal(v.length, 0, describeViolations(v));
+      admin.on('dialog', (d) => void d.accept());
+      for (let round = 0; round < 10 && (await pendingOnNode()) > 0; round++) {
+        const approve = table.getByRole('button', { name: /^Approve batch from / }).first();
+        if (!(await approve.isVisible())) {
+          // A batch that arrived after the list was read: read it again.
+          await admin.getByRole('tab', { name: 'Audit log' }).click();
+          await admin.getByRole('tab', { name: 'Quarantine' }).click();
+          await table.waitFor();
+          continue;
+        }
+        await approve.click();
+        await admin.getByText('Batch approved and applied.').waitFor();
+        await admin.waitForTimeout(1500);
+      }
+      assert.equal(await pendingOnNode(), 0, 'every held batch approved');
+      for (const id of [ids[0], ids[ids.length - 1]]) {
+        const slot = (await (await admin.request.get(`${url}/fhir/R4/Slot/${id ?? ''}`)).json()) as { comment?: string };
+        assert.equal(slot.comment, QUARANTINE_COMMENT, `Slot/${id ?? ''} has the hub's rewrite after approval`);
+      }
+      await main.filter({ hasText: /in sync/ }).waitFor({ timeout: 120_000 });
+      t.diagnostic(`approved: ${(await bar.innerText()).replace(/\s+/g, ' ')}`);
       assert.deepEqual(pageErrors, []);
     });
   } finally {

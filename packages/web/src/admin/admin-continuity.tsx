@@ -5,13 +5,16 @@ import { Alert, Badge, Button, Checkbox, Group, NumberInput, PasswordInput, Stac
 import { dateText, timeText } from '../api/fhir-format';
 import { useResource } from '../api/use-resource';
 import { Empty, ErrorState, Loading } from '../shell/view-states';
-import { decideQuarantine, loadKitSettings, loadQuarantine, runKitNow, saveKitSettings } from './admin.resource';
+import { decideQuarantine, loadKitSettings, loadPeers, loadQuarantine, runKitNow, saveKitSettings } from './admin.resource';
 
 const when = (iso: string | null | undefined) => (iso ? `${dateText(iso)} ${timeText(iso)}` : '—');
 
 /** Quarantined sync batches: what a peer sent that would delete or rewrite much of this node, held for a decision. */
 export function Quarantine() {
   const q = useResource('quarantine', loadQuarantine);
+  // Peers by node id, to name where a batch came from (the id alone when the status is unavailable).
+  const peers = useResource('quarantine-peers', loadPeers);
+  const peerName = (nodeId: string) => peers.data?.peers.find((p) => p.nodeId === nodeId)?.name ?? nodeId;
   const [busy, setBusy] = useState<string | undefined>();
   const [message, setMessage] = useState<{ ok: boolean; text: string } | undefined>();
   async function decide(id: string, d: 'approve' | 'reject') {
@@ -50,7 +53,7 @@ export function Quarantine() {
               <Table.Tr>
                 <Table.Th>Held</Table.Th>
                 <Table.Th>From peer</Table.Th>
-                <Table.Th>Records</Table.Th>
+                <Table.Th>Revisions</Table.Th>
                 <Table.Th>Deletes or rewrites</Table.Th>
                 <Table.Th>Status</Table.Th>
                 <Table.Th>Decision</Table.Th>
@@ -60,11 +63,18 @@ export function Quarantine() {
               {q.data.map((b) => (
                 <Table.Tr key={b.id}>
                   <Table.Td>{when(b.createdAt)}</Table.Td>
-                  <Table.Td>{b.peer}</Table.Td>
                   <Table.Td>
-                    {b.docs} revisions of {b.resources} records
+                    {peerName(b.peer)}
+                    {peerName(b.peer) !== b.peer && (
+                      <Text size="xs" c="dimmed">
+                        node {b.peer}
+                      </Text>
+                    )}
                   </Table.Td>
-                  <Table.Td>{b.destructive}</Table.Td>
+                  <Table.Td>{b.docs}</Table.Td>
+                  <Table.Td>
+                    {b.destructive} of the {b.resources} records on this node{b.resources > 0 ? ` (${Math.round((100 * b.destructive) / b.resources)} %)` : ''}
+                  </Table.Td>
                   <Table.Td>
                     <Badge variant="light" color={b.status === 'pending' ? 'orange' : b.status === 'approved' ? 'teal' : 'gray'}>
                       {b.status}
@@ -78,10 +88,10 @@ export function Quarantine() {
                   <Table.Td>
                     {b.status === 'pending' && (
                       <Group gap="xs">
-                        <Button size="compact-sm" color="red" variant="light" loading={busy === `${b.id}approve`} onClick={() => void decide(b.id, 'approve')} aria-label={`Approve batch from ${b.peer}`}>
+                        <Button size="compact-sm" color="red" variant="light" loading={busy === `${b.id}approve`} onClick={() => void decide(b.id, 'approve')} aria-label={`Approve batch from ${peerName(b.peer)}`}>
                           Approve
                         </Button>
-                        <Button size="compact-sm" variant="default" loading={busy === `${b.id}reject`} onClick={() => void decide(b.id, 'reject')} aria-label={`Reject batch from ${b.peer}`}>
+                        <Button size="compact-sm" variant="default" loading={busy === `${b.id}reject`} onClick={() => void decide(b.id, 'reject')} aria-label={`Reject batch from ${peerName(b.peer)}`}>
                           Reject
                         </Button>
                       </Group>

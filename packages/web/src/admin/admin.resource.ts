@@ -98,6 +98,7 @@ export interface QuarantineItem {
   status: 'pending' | 'approved' | 'rejected';
   docs: number;
   destructive: number;
+  /** Live records on this node when the batch arrived (what the 5 % is measured against). */
   resources: number;
   createdAt: string;
   decidedAt: string | null;

@@ -18,13 +18,17 @@ export function syncWords(v: SyncView): { tone: 'ok' | 'warn' | 'bad' | 'info'; 
   if (v.kind !== 'unavailable' && v.kind !== 'unreachable' && v.kind !== 'checking' && v.kind !== 'standalone') extra.push(`last sync ${when(v.lastSync)}`);
   if (v.stale) extra.push("warning: this node's data may be out of date");
   if (v.conflicts) extra.push(v.conflicts === 1 ? '1 conflict to reconcile' : `${v.conflicts} conflicts to reconcile`);
-  if (v.kind === 'local' && v.detail) extra.push(v.detail);
+  if (v.quarantined) extra.push(v.quarantined === 1 ? '1 sync batch held for an administrator' : `${v.quarantined} sync batches held for an administrator`);
+  // A held batch stops replication with a long technical error: the words below say it plainly.
+  const held = v.kind === 'local' && !!v.quarantined && /quarantin/i.test(v.detail ?? '');
+  if (v.kind === 'local' && v.detail && !held) extra.push(v.detail);
   switch (v.kind) {
     case 'in-sync':
       return { tone: 'ok', main: `Connected to hub${v.peer ? ` (${v.peer})` : ''} · in sync`, extra };
     case 'connected-pending':
       return { tone: v.stale ? 'warn' : 'info', main: `Connected to hub${v.peer ? ` (${v.peer})` : ''}`, extra };
     case 'local':
+      if (held) return { tone: 'warn', main: 'Sync paused: changes from the hub wait for an administrator (Admin → Quarantine)', extra };
       return { tone: 'warn', main: v.since ? `Working locally since ${when(v.since)}` : 'Working locally (hub not reachable)', extra };
     case 'standalone':
       return { tone: 'info', main: 'Standalone node: not syncing with a hub', extra };

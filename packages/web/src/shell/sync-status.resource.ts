@@ -22,6 +22,8 @@ export interface SyncView {
   detail?: string;
   /** Sync conflicts waiting in the reconciliation inbox. */
   conflicts?: number;
+  /** Batches from a peer held by the safety valve for an administrator (Admin → Quarantine). */
+  quarantined?: number;
 }
 
 /** Working locally for longer than this, the data on this node may be stale. */
@@ -68,15 +70,17 @@ export function readSyncStatus(body: unknown, now: () => number = Date.now): Syn
     if (Array.isArray(peers) && peers.length) connected = peers.some((p) => pick(p as Obj, 'connected', 'online') === true);
   }
   const conflicts = num(pick(o, 'conflicts'));
-  if (connected === undefined) return { kind: 'unavailable', stale, pending, lastSync, conflicts, detail: 'connection state not reported' };
+  const quarantined = num(pick(o, 'quarantined'));
+  if (connected === undefined) return { kind: 'unavailable', stale, pending, lastSync, conflicts, quarantined, detail: 'connection state not reported' };
   if (!connected) {
     // Not reaching the hub: the data is stale once the last good sync is old (or never happened).
     const old = !lastSync || now() - new Date(lastSync).getTime() > STALE_AFTER_MS;
     const lastError = Array.isArray(pick(o, 'peers')) ? str((pick(o, 'peers') as Obj[]).map((p) => pick(p, 'lastError')).find((e) => typeof e === 'string')) : undefined;
-    return { kind: 'local', pending, lastSync, since: since ?? lastSync, stale: stale || old, peer, conflicts, detail: state === 'denied' ? 'the hub refused this node' : lastError };
+    return { kind: 'local', pending, lastSync, since: since ?? lastSync, stale: stale || old, peer, conflicts, quarantined, detail: state === 'denied' ? 'the hub refused this node' : lastError };
   }
-  if (pending === undefined || pending > 0 || stale) return { kind: 'connected-pending', pending, lastSync, stale, peer, conflicts };
-  return { kind: 'in-sync', pending, lastSync, stale, peer, conflicts };
+  // Held batches mean this node is missing changes the hub has: not "in sync".
+  if (pending === undefined || pending > 0 || stale || (quarantined ?? 0) > 0) return { kind: 'connected-pending', pending, lastSync, stale, peer, conflicts, quarantined };
+  return { kind: 'in-sync', pending, lastSync, stale, peer, conflicts, quarantined };
 }
 
 /** Polls the sync status every `everyMs` (10 s by default). */
