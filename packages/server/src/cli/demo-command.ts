@@ -5,6 +5,7 @@
 import { DEFAULT_DEMO_PATIENTS, DEFAULT_DEMO_SEED, DEFAULT_PRACTICE_NAME, loadDemo } from '../demo/load-demo.js';
 import { openDataDir } from '../data-dir.js';
 import { openDataStore } from './open-data-store.js';
+import { useBulkWriteCache } from '../store/sqlite-dialect.js';
 import { formatCount, progressReporter } from '../import/progress-reporter.js';
 
 /** Thrown for a bad option value; printed without a stack trace, exit code 2. */
@@ -29,6 +30,7 @@ export async function runDemo(data: string, opts: { patients: string | undefined
   const seed = opts.seed === undefined ? DEFAULT_DEMO_SEED : /^-?\d+$/.test(opts.seed) ? Number(opts.seed) : opts.seed;
   const practiceName = opts.store ? DEFAULT_PRACTICE_NAME : openDataDir(data).config.practiceName;
   const store = await openDataStore(data, opts.store);
+  useBulkWriteCache(store.dialect);
   try {
     const bar = progressReporter({ label: 'demo', total: patients });
     const started = performance.now();

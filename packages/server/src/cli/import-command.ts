@@ -5,6 +5,7 @@
 import { importPaths } from '../import/import-paths.js';
 import type { ImportSummary } from '../import/import-types.js';
 import { openDataStore } from './open-data-store.js';
+import { useBulkWriteCache } from '../store/sqlite-dialect.js';
 import { isChartroomExport } from '../continuity/practice-export.js';
 import { runRestoreExport } from './export-command.js';
 import { formatCount, progressReporter } from '../import/progress-reporter.js';
@@ -39,6 +40,7 @@ export function formatImportSummary(s: ImportSummary): string {
 export async function runImport(data: string, paths: string[], storeUrl?: string): Promise<number> {
   if (paths.length === 1 && paths[0] !== undefined && isChartroomExport(paths[0])) return runRestoreExport(data, paths[0], storeUrl);
   const store = await openDataStore(data, storeUrl);
+  useBulkWriteCache(store.dialect);
   try {
     let bar: ProgressReporter | undefined;
     let summary: ImportSummary;
