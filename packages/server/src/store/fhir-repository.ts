@@ -216,12 +216,7 @@ export class FhirRepository {
 
   /** The current version of a resource; 404 when unknown, 410 when deleted. */
   async read(type: string, id: string): Promise<StoredVersion> {
-    const row = await this.db
-      .selectFrom('resources')
-      .select(['type', 'id', 'rev', 'deleted', 'last_updated', 'content', 'conflicts'])
-      .where('type', '=', type)
-      .where('id', '=', id)
-      .executeTakeFirst();
+    const row = await this.statements.readCurrent(this.db, type, id);
     if (!row) throw notFound(`${type}/${id} not found`);
     if (row.deleted) throw gone(`${type}/${id} was deleted`);
     return toVersion(row);
@@ -229,12 +224,7 @@ export class FhirRepository {
 
   /** The current version or undefined, deleted versions included. */
   async readCurrent(type: string, id: string): Promise<StoredVersion | undefined> {
-    const row = await this.db
-      .selectFrom('resources')
-      .select(['type', 'id', 'rev', 'deleted', 'last_updated', 'content'])
-      .where('type', '=', type)
-      .where('id', '=', id)
-      .executeTakeFirst();
+    const row = await this.statements.readCurrent(this.db, type, id);
     return row ? toVersion(row) : undefined;
   }
 

@@ -27,6 +27,17 @@ export interface CurrentRow {
   conflicts?: number;
 }
 
+/** The current row of a resource, as a read serves it. */
+export interface CurrentContentRow {
+  type: string;
+  id: string;
+  rev: string;
+  deleted: number;
+  last_updated: number;
+  content: string;
+  conflicts: number;
+}
+
 /** One new revision's values. */
 export interface RevisionValues {
   type: string;
@@ -84,6 +95,7 @@ function sentinels(n: number): string[] {
 /** The write path's statements for one dialect. */
 export class WriteStatements {
   private readonly selectCurrentSql: string;
+  private readonly readCurrentSql: string;
   private readonly insertChangeSql: string;
   private readonly insertResourceSql: string;
   private readonly updateResourceSql: string;
@@ -104,6 +116,10 @@ export class WriteStatements {
     let current = db.selectFrom('resources').select(['rk', 'rev', 'deleted', 'conflicts']).where('type', '=', p0).where('id', '=', p1);
     if (dialect.supportsForUpdate) current = current.forUpdate();
     this.selectCurrentSql = template(current, [p0, p1]);
+    this.readCurrentSql = template(
+      db.selectFrom('resources').select(['type', 'id', 'rev', 'deleted', 'last_updated', 'content', 'conflicts']).where('type', '=', p0).where('id', '=', p1),
+      [p0, p1],
+    );
 
     this.insertChangeSql = template(
       db.insertInto('changes').values({ type: p0, id: p1, rev: p2, deleted: num(p3) }).returning('seq'),
@@ -149,6 +165,15 @@ export class WriteStatements {
   /** The current row of `type/id` (locked FOR UPDATE where the dialect can), or undefined. */
   async selectCurrent(db: QueryRunner, type: string, id: string): Promise<CurrentRow | undefined> {
     const res = await db.executeQuery(CompiledQuery.raw(this.selectCurrentSql, [type, id]) as CompiledQuery<CurrentRow>);
+    return res.rows[0];
+  }
+
+  /**
+   * The current row of `type/id` with its content, for reads (precompiled: a read by id is
+   * the most frequent query, and building it with Kysely cost more than running it).
+   */
+  async readCurrent(db: QueryRunner, type: string, id: string): Promise<CurrentContentRow | undefined> {
+    const res = await db.executeQuery(CompiledQuery.raw(this.readCurrentSql, [type, id]) as CompiledQuery<CurrentContentRow>);
     return res.rows[0];
   }
 
