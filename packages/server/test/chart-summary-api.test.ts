@@ -169,6 +169,7 @@ for (const kind of STORE_KINDS) {
       assert.deepEqual(s.upcomingAppointments.map((a) => [a.id, a.practitioner]), [['appt-next', 'Dr. Amara Okafor']]);
       assert.deepEqual(s.notes.map((n) => [n.title, n.status]), [['SOAP note', 'draft']], 'last notes leave out documents and letters');
       assert.deepEqual(s.conflicts, []);
+      assertOutcome(await t.request('GET', '/api/patients/nobody/summary'), 404, { diagnostics: /Patient\/nobody not found/ });
     });
 
     it('lists the chart’s resources in sync conflict, and only this chart’s', async () => {

@@ -30,7 +30,7 @@ import { frontDeskStatus } from '../schedule/appointment-rules.js';
 import { appointmentActors } from '../schedule/appointment-service.js';
 import { isNoteDocument, isPsychotherapyNote, noteSummary } from '../notes/note-model.js';
 import { DOCUMENT_CATEGORY_SYSTEM } from '../documents/document-service.js';
-import { datedRows, earliestFirst, newestFirst, resourcesByKey } from './chart-rows.js';
+import { datedRows, earliestFirst, newestFirst, pick, resourcesByKey } from './chart-rows.js';
 import type { NoteSummary } from '../notes/note-model.js';
 
 export interface SummaryProblem {
@@ -191,18 +191,21 @@ export class ChartSummaryService {
 
   /** The summary of one patient's chart; 404 for an unknown patient. */
   async summary(patientId: string, principal?: Principal): Promise<ChartSummary> {
-    const v = await this.repo.readCurrent('Patient', patientId);
-    if (!v || v.deleted) throw notFound(`Patient/${patientId} not found`);
-    const patient = JSON.parse(v.json) as Patient;
     const now = this.clock.now();
     const yearAgo = now - 365 * 86_400_000;
-    const [list, obsRows, docRows, apptRows, conflicts] = await Promise.all([
+    // The patient and the chart's lists at once (one round trip each, side by side on PostgreSQL).
+    const [v, list, [obsRows = [], docRows = [], apptRows = []], conflicts] = await Promise.all([
+      this.repo.readCurrent('Patient', patientId),
       this.compartment(patientId, ['Condition', 'AllergyIntolerance', 'MedicationRequest', 'MedicationStatement', 'Coverage', 'Account']),
-      datedRows(this.repo, 'Observation', 'subject', patientId, { values: ['vital-signs', 'laboratory'] }),
-      datedRows(this.repo, 'DocumentReference', 'subject', patientId, { system: DOCUMENT_CATEGORY_SYSTEM }),
-      datedRows(this.repo, 'Appointment', 'actor', patientId, undefined),
+      datedRows(this.repo, patientId, [
+        { type: 'Observation', refCode: 'subject', category: { values: ['vital-signs', 'laboratory'] } },
+        { type: 'DocumentReference', refCode: 'subject', category: { system: DOCUMENT_CATEGORY_SYSTEM } },
+        { type: 'Appointment', refCode: 'actor', category: undefined },
+      ]),
       this.conflicts(patientId),
     ]);
+    if (!v || v.deleted) throw notFound(`Patient/${patientId} not found`);
+    const patient = JSON.parse(v.json) as Patient;
     // The newest vital signs and the last year's labs, the newest notes (not uploaded documents
     // or letters) and the next appointments: picked from the index rows, then read by key.
     obsRows.sort(newestFirst);
@@ -210,12 +213,11 @@ export class ChartSummaryService {
     const labKeys = obsRows.filter((r) => r.category === 'laboratory' && r.high !== undefined && r.high >= yearAgo).slice(0, 200).map((r) => r.rk);
     const noteKeys = docRows.filter((r) => r.category === undefined).sort(newestFirst).slice(0, NOTES_READ).map((r) => r.rk);
     const apptKeys = apptRows.filter((r) => r.high !== undefined && r.high >= now).sort(earliestFirst).slice(0, 10).map((r) => r.rk);
-    const [vitals, labs, notes, appts] = await Promise.all([
-      resourcesByKey<Observation>(this.repo, vitalKeys),
-      resourcesByKey<Observation>(this.repo, labKeys),
-      resourcesByKey<DocumentReference>(this.repo, noteKeys),
-      resourcesByKey<Appointment>(this.repo, apptKeys),
-    ]);
+    const loaded = await resourcesByKey(this.repo, [...vitalKeys, ...labKeys, ...noteKeys, ...apptKeys]);
+    const vitals = pick<Observation>(loaded, vitalKeys);
+    const labs = pick<Observation>(loaded, labKeys);
+    const notes = pick<DocumentReference>(loaded, noteKeys);
+    const appts = pick<Appointment>(loaded, apptKeys);
 
     const problems: SummaryProblem[] = [];
     const allergies: SummaryAllergy[] = [];
