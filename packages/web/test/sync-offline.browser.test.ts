@@ -301,6 +301,8 @@ test('hub killed mid-session: working locally, edits kept and counted, reconnect
       await admin.getByRole('tab', { name: 'Quarantine' }).click();
       const table = admin.getByRole('table', { name: 'Quarantined sync batches' });
       await table.waitFor();
+      // This page's own bar (it polls every 10 s) has caught up too.
+      await admin.getByRole('status', { name: 'Sync status' }).getByText(/held for an administrator$/).waitFor({ timeout: 30_000 });
       await admin.screenshot({ path: join(shots, 'admin-quarantine-held.png') });
       const v = await seriousAxeViolations(admin);
       assert.equal(v.length, 0, describeViolations(v));

@@ -58,7 +58,10 @@ test('web app in headless Chromium against a demo node', { skip: BROWSER_SKIP, t
       });
       return p;
     };
-    const shotOf = (p: Page) => (name: string) => p.screenshot({ path: join(shots, `${name}.png`) });
+    const shotOf = (p: Page) => async (name: string) => {
+      await p.mouse.move(0, 0); // no hover highlight in the picture
+      await p.screenshot({ path: join(shots, `${name}.png`) });
+    };
     const axeOf = (p: Page) => async (screen: string) => {
       // Judge the resting state: no hovered button, no colour transition under way.
       await p.mouse.move(0, 0);

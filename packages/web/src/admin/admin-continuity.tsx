@@ -65,7 +65,7 @@ export function Quarantine() {
                   <Table.Td>{when(b.createdAt)}</Table.Td>
                   <Table.Td>
                     {peerName(b.peer)}
-                    {peerName(b.peer) !== b.peer && (
+                    {!peerName(b.peer).includes(b.peer) && (
                       <Text size="xs" c="dimmed">
                         node {b.peer}
                       </Text>
