@@ -25,51 +25,63 @@ const LOOK_BACK = 100;
 /** Phone digits by Patient row key, kept current from the change log. */
 export class PhoneDirectory {
   private seq = -1;
-  /** Entry indexes of each row key (into `entries`). */
-  private readonly byKey = new Map<number, number[]>();
-  /** Every entry appended so far; `rk` is -1 once the entry is dead. */
-  private entries: { rk: number; digits: string }[] = [];
+  /** Entry index (or indexes, for several numbers) of each row key. */
+  private readonly byKey = new Map<number, number | number[]>();
+  /** Row key of every entry appended so far; -1 once the entry is dead (its digits are in the string). */
+  private rks: number[] = [];
   private dead = 0;
   /** "\n" + each entry's digits + "\n"…, and where each entry starts in it (after its "\n"). */
   private haystack = '\n';
   private starts: number[] = [];
   private refreshing: Promise<void> | undefined;
 
+  private index(rk: number, entry: number): void {
+    const had = this.byKey.get(rk);
+    this.byKey.set(rk, had === undefined ? entry : typeof had === 'number' ? [had, entry] : [...had, entry]);
+  }
+
   private append(rk: number, digits: string): void {
-    const list = this.byKey.get(rk) ?? [];
-    list.push(this.entries.length);
-    this.byKey.set(rk, list);
-    this.entries.push({ rk, digits });
+    this.index(rk, this.rks.length);
+    this.rks.push(rk);
     this.starts.push(this.haystack.length);
     this.haystack += `${digits}\n`;
   }
 
   private forget(rk: number): void {
-    for (const i of this.byKey.get(rk) ?? []) {
-      const e = this.entries[i];
-      if (e && e.rk >= 0) {
-        e.rk = -1;
+    const had = this.byKey.get(rk);
+    for (const i of had === undefined ? [] : typeof had === 'number' ? [had] : had) {
+      if ((this.rks[i] ?? -1) >= 0) {
+        this.rks[i] = -1;
         this.dead++;
       }
     }
     this.byKey.delete(rk);
   }
 
+  /** The digits of entry `i`, read back from the string. */
+  private digitsOf(i: number): string {
+    return this.haystack.slice(this.starts[i] ?? 0, (this.starts[i + 1] ?? this.haystack.length) - 1);
+  }
+
   /** Rebuilds the string from the live entries once a quarter of them are dead. */
   private compact(): void {
-    if (this.dead * 4 <= this.entries.length) return;
-    const live = this.entries.filter((e) => e.rk >= 0);
+    if (this.dead * 4 <= this.rks.length) return;
+    const live = this.rks.flatMap((rk, i) => (rk >= 0 ? [{ rk, digits: this.digitsOf(i) }] : []));
     this.byKey.clear();
-    this.entries = [];
+    this.rks = [];
     this.starts = [];
     this.dead = 0;
-    const parts = ['\n'];
-    let at = 1;
-    for (const e of live) {
-      const list = this.byKey.get(e.rk) ?? [];
-      list.push(this.entries.length);
-      this.byKey.set(e.rk, list);
-      this.entries.push(e);
+    this.haystack = '\n';
+    this.appendAll(live);
+  }
+
+  /** Appends many entries with one string join. */
+  private appendAll(entries: readonly { rk: number; digits: string }[]): void {
+    const parts = [this.haystack];
+    let at = this.haystack.length;
+    for (const e of entries) {
+      this.index(e.rk, this.rks.length);
+      this.rks.push(e.rk);
       this.starts.push(at);
       parts.push(e.digits, '\n');
       at += e.digits.length + 1;
@@ -81,25 +93,9 @@ export class PhoneDirectory {
     let q = repo.dialect.db.selectFrom('sp_token').select(['rk', 'value']).where('type', '=', 'Patient').where('code', '=', 'phone');
     if (rks) q = q.where('rk', 'in', rks);
     const rows = await q.execute();
-    if (!rks) {
-      // First load: one join instead of growing the string row by row.
-      const parts = ['\n'];
-      let at = this.haystack.length;
-      for (const r of rows) {
-        if (!r.value) continue;
-        const digits = phoneDigits(r.value);
-        const list = this.byKey.get(r.rk) ?? [];
-        list.push(this.entries.length);
-        this.byKey.set(r.rk, list);
-        this.entries.push({ rk: r.rk, digits });
-        this.starts.push(at);
-        parts.push(digits, '\n');
-        at += digits.length + 1;
-      }
-      this.haystack += parts.slice(1).join('');
-      return;
-    }
-    for (const r of rows) if (r.value) this.append(r.rk, phoneDigits(r.value));
+    const entries = rows.flatMap((r) => (r.value ? [{ rk: Number(r.rk), digits: phoneDigits(r.value) }] : []));
+    if (rks) for (const e of entries) this.append(e.rk, e.digits);
+    else this.appendAll(entries);
   }
 
   private async refreshNow(repo: FhirRepository): Promise<void> {
@@ -159,10 +155,10 @@ export class PhoneDirectory {
     const seen = new Set<number>();
     for (let pos = this.haystack.indexOf(needle); pos >= 0 && out.length < limit; ) {
       const i = this.entryAt(exact ? pos + 1 : pos);
-      const e = this.entries[i];
-      if (e && e.rk >= 0 && !seen.has(e.rk)) {
-        seen.add(e.rk);
-        out.push(e.rk);
+      const rk = this.rks[i] ?? -1;
+      if (rk >= 0 && !seen.has(rk)) {
+        seen.add(rk);
+        out.push(rk);
       }
       // Next match after this entry (an entry matching twice counts once).
       const next = (this.starts[i + 1] ?? this.haystack.length) - (exact ? 1 : 0);
