@@ -5,11 +5,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Principal, UserId } from '@chartroom/core';
-import { initDataDir, readKey } from '../src/data-dir.js';
+import { initDataDir, openDataDir, readKey } from '../src/data-dir.js';
+import { main } from '../src/cli/main.js';
 import { openStore } from '../src/store/open-store.js';
 import { userCommand } from '../src/cli/user-command.js';
 import { tokenCommand } from '../src/cli/token-command.js';
@@ -99,6 +100,31 @@ test('user and token commands leave privilege-change events in the chain, beside
     assert.equal(report.ok, true, JSON.stringify(report.problems));
     assert.equal(report.nodes[dd.config.nodeId]?.signedThrough, rows.length, 'the head is signed through the last event');
     await store.close();
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('chartroom init records the first administrator as the chain\'s first privilege change, signed', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'chartroom-audit-init-'));
+  try {
+    const dir = join(root, 'node');
+    const passwordFile = join(root, 'pw');
+    writeFileSync(passwordFile, 'correct horse battery staple\n', { mode: 0o600 });
+    const init = await cli({ run: (args: string[]) => main(args) } as typeof userCommand, ['init', '--data', dir, '--admin-password-file', passwordFile]);
+    assert.equal(init.code, 0, init.err);
+    const dd = openDataDir(dir);
+    const store = await openStore({ kind: 'sqlite', file: dd.dbFile, keyHex: readKey(dd) });
+    try {
+      const rows = await auditDb(store.dialect.db).selectFrom('audit_events').select(['seq', 'action', 'outcome', 'content']).orderBy('seq').execute();
+      assert.deepEqual(rows.map((r) => [Number(r.seq), r.action, r.outcome]), [[1, 'privilege-change', 'success']]);
+      assert.match(auditEventOfRecord(rows[0]?.content ?? '{}', dd.config.nodeId, 1).outcomeDesc ?? '', /^first practice administrator "admin" created by chartroom init — command line/);
+      const report = await verifyAuditTrail(store.dialect.db, { [dd.config.nodeId]: [dataDirSigner(dd.dir).publicKeyPem] });
+      assert.equal(report.ok, true, JSON.stringify(report.problems));
+      assert.equal(report.nodes[dd.config.nodeId]?.signedThrough, 1);
+    } finally {
+      await store.close();
+    }
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { KEY_ENV, KeyError, envKey, initDataDir, isDataDir, openDataDir, readKey } from '../data-dir.js';
 import { UnencryptedDatabaseError } from '../store/open-store.js';
 import { openAuthService } from '../security/open-auth-service.js';
-import { createFirstAdmin, readDemoUsers, setUpDemoUsers, userCommand } from './user-command.js';
+import { createFirstAdmin, readDemoUsers, setUpDemoUsers, userCommand, withNodeAuth } from './user-command.js';
 import { tokenCommand } from './token-command.js';
 import { mfaSettings } from '../security/auth-service.js';
 import { openDataStore } from './open-data-store.js';
@@ -175,13 +175,19 @@ export async function main(argv: string[]): Promise<number> {
     switch (command) {
       case 'init': {
         const dd = initDataDir(needData(), { practiceName: values.practice });
-        const store = await openNodeStore(dd.dir);
-        let adminLines: string[];
-        try {
-          adminLines = await createFirstAdmin(openAuthService(store, readKey(dd)), values['admin-password-file']);
-        } finally {
-          await store.close();
-        }
+        let adminLines: string[] = [];
+        // The first administrator is the trail's first privilege change (ONC (d)(2)).
+        const created = await withNodeAuth(
+          dd.dir,
+          undefined,
+          async (auth, _store, audit) => {
+            adminLines = await createFirstAdmin(auth, values['admin-password-file']);
+            audit.changed('first practice administrator "admin" created by chartroom init');
+            return 0;
+          },
+          'init',
+        );
+        if (created !== 0) return created;
         console.log(`Created data directory ${dd.dir}`);
         console.log(`  database: ${dd.dbFile} (encrypted)`);
         console.log(envKey() ? `  key:      from ${KEY_ENV} (no key file written; keep that key safe — without it the data cannot be read)` : `  key:      ${dd.keyFile} (mode 0600; back it up apart from the database — without it the data cannot be read)`);
