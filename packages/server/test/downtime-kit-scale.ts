@@ -1,8 +1,9 @@
 /**
  * Builds a data directory the size of a 50,000-patient practice for measuring the downtime
  * kit (not a test): the 200-patient demo (schedule, full charts, face sheets) plus copies of
- * its patients with their allergies and medications, under new ids, names and MRNs, up to
- * `--patients` (default 50,000). Only what the kit reads is copied (Patient,
+ * its patients with their allergies and medications, under new ids, random name pairs from
+ * the demo's names, random birth dates and new random MRNs (so the kit compresses no better
+ * than a real practice's would), up to `--patients` (default 50,000). Only what the kit reads is copied (Patient,
  * AllergyIntolerance, MedicationRequest, MedicationStatement).
  *
  *   npx tsx packages/server/test/downtime-kit-scale.ts --data /tmp/kit50k [--patients 50000]
@@ -38,6 +39,12 @@ for await (const r of scanResources(store.dialect, { types: ['Patient', 'Allergy
 }
 const perPatient = [...byPatient.values()].reduce((a, l) => a + l.length, 0) / patients.length;
 console.log(`copying ${patients.length} patients (${perPatient.toFixed(1)} allergies/medications each) up to ${target}`);
+type Named = Resource & { name?: { family?: string; given?: string[] }[]; identifier?: { value?: string }[]; birthDate?: string; meta?: unknown };
+const families = [...new Set(patients.flatMap((p) => (p as Named).name?.map((n) => n.family ?? '') ?? []))];
+const givens = [...new Set(patients.flatMap((p) => (p as Named).name?.flatMap((n) => n.given ?? []) ?? []))];
+let seed = 12345;
+const random = (): number => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)] as T;
 let made = patients.length;
 let batch: unknown[] = [];
 const t1 = performance.now();
@@ -45,10 +52,14 @@ for (let k = 1; made < target; k++) {
   for (const p of patients) {
     if (made >= target) break;
     const id = `${p.id ?? ''}-c${k}`;
-    const copy = JSON.parse(JSON.stringify(p).replaceAll(`"${p.id ?? ''}"`, `"${id}"`)) as Resource & { name?: { family?: string; given?: string[] }[]; identifier?: { value?: string }[]; meta?: unknown };
+    const copy = JSON.parse(JSON.stringify(p).replaceAll(`"${p.id ?? ''}"`, `"${id}"`)) as Named;
     delete copy.meta;
-    for (const n of copy.name ?? []) n.family = `${n.family ?? ''}-${k}`;
-    for (const i of copy.identifier ?? []) if (i.value) i.value = `${i.value}-${k}`;
+    for (const n of copy.name ?? []) {
+      n.family = pick(families);
+      n.given = [pick(givens)];
+    }
+    for (const i of copy.identifier ?? []) if (i.value) i.value = `C${Math.floor(random() * 0xffffffff).toString(16).padStart(8, '0')}`;
+    copy.birthDate = new Date(Date.UTC(1930 + Math.floor(random() * 90), Math.floor(random() * 12), 1 + Math.floor(random() * 28))).toISOString().slice(0, 10);
     batch.push(copy);
     for (const r of byPatient.get(p.id ?? '') ?? []) {
       const c = JSON.parse(JSON.stringify(r).replaceAll(`Patient/${p.id ?? ''}"`, `Patient/${id}"`)) as Resource & { meta?: unknown };

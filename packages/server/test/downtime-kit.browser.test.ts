@@ -97,6 +97,22 @@ test('the downtime kit opens from disk offline in Chromium, renders schedule and
     assert.equal(await page.locator('#unlock').isVisible(), false);
     assert.deepEqual(requests, [], 'no network request');
     assert.deepEqual(errors, []);
+    // With every patient's lists (4,500 more patients: several slices of the listing), the face sheets come first and the list completes.
+    const extra = Array.from({ length: 4500 }, (_, i) => ({ resourceType: 'Patient', id: `extra-${i}`, name: [{ family: `Extra${i}`, given: ['Pat'] }], birthDate: '1970-01-01' }));
+    await store.repo.importMany(extra);
+    const allDir = join(dir, 'all');
+    await writeDowntimeKit(store.repo, { folders: [allDir], passphrase: PASSPHRASE, practiceName: 'Riverside Family & Psychiatry', now: NOW.getTime(), allPatients: true });
+    await page.emulateMedia({ media: 'screen' });
+    await page.goto(pathToFileURL(join(allDir, KIT_FILE)).href);
+    await page.fill('#passphrase', PASSPHRASE);
+    await page.click('button[type=submit]');
+    await page.waitForSelector('article.face-sheet', { timeout: 60_000 });
+    await page.waitForSelector('.listing', { state: 'detached', timeout: 60_000 });
+    const total = (await store.repo.countByType()).Patient ?? 0;
+    assert.equal(await page.locator('section.all-patients tbody tr').count(), total, 'every patient listed');
+    assert.match((await page.locator('section.all-patients tr', { hasText: 'José Muñoz' }).textContent()) ?? '', /Penicillin/i);
+    assert.deepEqual(errors, []);
+
     if (process.env.CHARTROOM_KIT_SHOTS) {
       const { copyFileSync } = await import('node:fs');
       copyFileSync(join(dir, 'kit.png'), join(process.env.CHARTROOM_KIT_SHOTS, 'kit.png'));

@@ -121,9 +121,22 @@ function render(d){
     add(out, a);
   });
   if (d.allPatients) {
-    var s2 = add(el('section', null, 'day'), el('h2', 'All patients: allergies and medications (' + d.allPatients.length + ')'));
-    add(s2, table(['Patient', 'Born', 'MRN', 'Allergies', 'Medications'], d.allPatients.map(function(p){ return [p.name, p.birthDate, p.mrn, p.allergies.join('; ') || '—', p.medications.join('; ') || '—']; })));
-    add(out, s2);
+    // Thousands of rows: built a slice at a time off the page (one layout at the end), so the
+    // schedule and face sheets are usable at once.
+    var all = d.allPatients, done = 0, rows = document.createDocumentFragment();
+    var s2 = add(el('section', null, 'day all-patients'), el('h2', 'All patients: allergies and medications (' + all.length + ')'));
+    var progress = el('p', 'Listing patients…', 'muted listing');
+    var tbl = table(['Patient', 'Born', 'MRN', 'Allergies', 'Medications'], []), body = tbl.querySelector('tbody');
+    add(out, add(s2, progress, tbl));
+    (function more(){
+      for (var end = Math.min(all.length, done + 5000); done < end; done++) {
+        var p = all[done], row = el('tr');
+        [p.name, p.birthDate, p.mrn, p.allergies.join('; ') || '—', p.medications.join('; ') || '—'].forEach(function(c){ add(row, el('td', c)); });
+        rows.appendChild(row);
+      }
+      if (done < all.length) { progress.textContent = 'Listing patients… ' + done + ' of ' + all.length; setTimeout(more, 0); }
+      else { body.appendChild(rows); progress.remove(); }
+    })();
   }
 }
 form.addEventListener('submit', function(ev){
