@@ -17,6 +17,7 @@ import { openAuditServices } from '../security/audit-services.js';
 import { auditCommand } from './audit-command.js';
 import { dataDirSigner } from '../security/audit-signing.js';
 import { releaseStartupMemory } from '../release-startup-memory.js';
+import { warmPatientDirectories } from '../clinical/patients/patient-search.js';
 import { startMllpListener } from '../clinical/labs/mllp-listener.js';
 import { runImport } from './import-command.js';
 import { runDemo } from './demo-command.js';
@@ -111,6 +112,7 @@ async function serve(data: string, opts: { port?: string; host?: string; store?:
   const address = await app.listen({ port, host });
   const mllp = mllpPort === undefined ? undefined : await startMllpListener(store.repo, { port: mllpPort, host, onError: (err) => console.error('MLLP:', err.message) });
   releaseStartupMemory();
+  warmPatientDirectories(store.repo).catch((err: unknown) => console.error('patient search: the directories could not be loaded yet:', err));
   const continuity = startContinuitySchedules(dd, store.repo, console.log, downtimeKit);
   const shown = address.replace('127.0.0.1', 'localhost');
   console.log(`Chartroom node for ${dd.config.practiceName} (${opts.store ? 'PostgreSQL' : unencrypted ? 'UNENCRYPTED SQLite, development only' : 'encrypted SQLite'}) is running at ${shown}`);
