@@ -13,6 +13,10 @@ import { sqliteTestStore } from './helpers/stores.js';
 import { loadDemo } from '../src/demo/load-demo.js';
 import { KIT_FILE, KIT_MANIFEST, kitPassphrase, writeDowntimeKit } from '../src/downtime/write-kit.js';
 import type { KitData } from '../src/downtime/kit-data.js';
+import { faceSheet } from '../src/downtime/kit-data.js';
+import { chartOf } from '../src/continuity/patient-chart.js';
+import { DOCUMENT_CATEGORY_SYSTEM } from '../src/clinical/documents/document-service.js';
+import type { DocumentReference, Patient } from '@medplum/fhirtypes';
 import { initDataDir } from '../src/data-dir.js';
 import { openDataStore } from '../src/cli/open-data-store.js';
 
@@ -117,4 +121,22 @@ test('chartroom downtime-kit: passphrase from the environment, clear error witho
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
+});
+
+test('a face sheet\'s last note is the last signed clinical note, never a newer letter or uploaded document', () => {
+  const patient: Patient = { resourceType: 'Patient', id: 'p1', name: [{ family: 'Brontë', given: ['Zoë'] }] };
+  const doc = (id: string, date: string, title: string, category?: string): DocumentReference => ({
+    resourceType: 'DocumentReference',
+    id,
+    status: 'current',
+    docStatus: 'final',
+    date,
+    description: title,
+    type: { text: title },
+    ...(category ? { category: [{ coding: [{ system: DOCUMENT_CATEGORY_SYSTEM, code: category }] }] } : {}),
+    content: [{ attachment: { contentType: 'text/plain', data: Buffer.from(`${title} text`).toString('base64') } }],
+  });
+  const notes = [doc('letter', '2026-11-20', 'Work letter', 'letter'), doc('scan', '2026-11-19', 'Scanned referral', 'uploaded'), doc('soap', '2026-11-10', 'SOAP note')];
+  const sheet = faceSheet({ ...chartOf(patient, []), notes });
+  assert.equal(sheet.lastNote?.text, 'SOAP note text');
 });

@@ -13,6 +13,7 @@ import type { FhirRepository } from '../store/fhir-repository.js';
 import { chartOf, readPatientChart } from '../continuity/patient-chart.js';
 import type { PatientChart } from '../continuity/patient-chart.js';
 import { scanResources } from '../continuity/resource-scan.js';
+import { isNoteDocument } from '../clinical/notes/note-model.js';
 import { conceptText, day, describe, medicationText, observationFlag, observationValueText, personName, sigText } from '../continuity/describe.js';
 
 export interface KitAppointment {
@@ -87,7 +88,8 @@ export function faceSheet(chart: PatientChart): KitFaceSheet {
   const p = chart.patient;
   const contact = p.contact?.[0];
   const addr = p.address?.[0];
-  const note = chart.notes.find((n) => !isPsychotherapyNote(n));
+  // The last clinical note: never a letter or an uploaded document, never a psychotherapy note.
+  const note = chart.notes.find((n) => isNoteDocument(n) && !isPsychotherapyNote(n));
   return {
     id: p.id ?? '',
     name: personName(p.name),
