@@ -18,8 +18,8 @@ export interface TestStore extends Store {
   databaseName?: string;
 }
 
-/** The PostgreSQL server URL for tests, or undefined (tests then skip with a message). */
-export const TEST_PG = process.env.CHARTROOM_TEST_PG;
+/** The PostgreSQL server URL for tests, or undefined when unset or empty (tests then skip with a message). */
+export const TEST_PG = process.env.CHARTROOM_TEST_PG || undefined;
 
 /** Message for `t.skip` / `{ skip }` when PostgreSQL tests cannot run. */
 export const PG_SKIP = TEST_PG ? false : 'PostgreSQL tests skipped: set CHARTROOM_TEST_PG=postgres://postgres@127.0.0.1:5432/postgres to run them';
