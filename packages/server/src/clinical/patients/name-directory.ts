@@ -13,13 +13,13 @@
  * skipped in the sorted arrays until those are rebuilt (after 1,000 changes). One directory
  * per store.
  */
+import { changedPatientKeys } from './changed-patients.js';
 import type { FhirRepository } from '../../store/fhir-repository.js';
 import type { StoreDialect } from '../../store/dialect.js';
 
 /** The name search codes the directory holds. */
 export type NameCode = 'name' | 'family' | 'given';
 const CODES: readonly NameCode[] = ['name', 'family', 'given'];
-const LOOK_BACK = 100;
 const REBUILD_AFTER = 1000;
 
 /** One name-part prefix the patient must have (a part of `code` starting with `prefix`). */
@@ -121,17 +121,7 @@ export class NameDirectory {
       await this.load(repo, undefined);
       this.rebuild();
     } else {
-      const changed = await repo.dialect.db
-        .selectFrom('changes as c')
-        .innerJoin('resources as r', (j) => j.onRef('r.type', '=', 'c.type').onRef('r.id', '=', 'c.id'))
-        .select('r.rk')
-        .distinct()
-        // A look-back: on PostgreSQL a change can commit after one with a higher sequence.
-        .where('c.seq', '>', Math.max(0, this.seq - LOOK_BACK))
-        .where('c.seq', '<=', last)
-        .where('c.type', '=', 'Patient')
-        .execute();
-      const rks = changed.map((c) => Number(c.rk));
+      const rks = await changedPatientKeys(repo, this.seq, last);
       for (let i = 0; i < rks.length; i += 500) {
         const part = rks.slice(i, i + 500);
         for (const rk of part) {

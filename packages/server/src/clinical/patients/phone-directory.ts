@@ -11,6 +11,7 @@
  * 50,000 patients instead of 50,000 comparisons in script. A changed patient's old entries
  * are marked dead and its new ones appended; the string is rebuilt when a quarter is dead.
  */
+import { changedPatientKeys } from './changed-patients.js';
 import type { FhirRepository } from '../../store/fhir-repository.js';
 import type { StoreDialect } from '../../store/dialect.js';
 
@@ -20,7 +21,6 @@ export function phoneDigits(value: string): string {
   return d.length === 11 && d.startsWith('1') ? d.slice(1) : d;
 }
 
-const LOOK_BACK = 100;
 
 /** Phone digits by Patient row key, kept current from the change log. */
 export class PhoneDirectory {
@@ -104,17 +104,7 @@ export class PhoneDirectory {
     if (this.seq < 0) {
       await this.load(repo, undefined);
     } else {
-      const changed = await repo.dialect.db
-        .selectFrom('changes as c')
-        .innerJoin('resources as r', (j) => j.onRef('r.type', '=', 'c.type').onRef('r.id', '=', 'c.id'))
-        .select('r.rk')
-        .distinct()
-        // A look-back: on PostgreSQL a change can commit after one with a higher sequence.
-        .where('c.seq', '>', Math.max(0, this.seq - LOOK_BACK))
-        .where('c.seq', '<=', last)
-        .where('c.type', '=', 'Patient')
-        .execute();
-      const rks = changed.map((c) => c.rk);
+      const rks = await changedPatientKeys(repo, this.seq, last);
       for (let i = 0; i < rks.length; i += 500) {
         const part = rks.slice(i, i + 500);
         for (const rk of part) this.forget(rk);
