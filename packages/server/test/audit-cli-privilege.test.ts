@@ -3,6 +3,8 @@
  * privilege changes in the node's hash chain, like the same changes through the admin API —
  * also while the node's server is writing its own events to the same chain.
  */
+import { captureConsole, runCli } from './helpers/console-capture.js';
+import type { Captured } from './helpers/console-capture.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -10,7 +12,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Principal, UserId } from '@chartroom/core';
 import { initDataDir, openDataDir, readKey } from '../src/data-dir.js';
-import { main } from '../src/cli/main.js';
 import { openStore } from '../src/store/open-store.js';
 import { userCommand } from '../src/cli/user-command.js';
 import { tokenCommand } from '../src/cli/token-command.js';
@@ -21,20 +22,7 @@ import { verifyAuditTrail } from '../src/security/audit-verify.js';
 import { auditEventOfRecord } from '../src/security/audit-event.js';
 
 /** Runs a command module in this process with its console output captured. */
-async function cli(command: typeof userCommand, args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = console.log;
-  const error = console.error;
-  console.log = (...a: unknown[]) => void out.push(a.join(' '));
-  console.error = (...a: unknown[]) => void err.push(a.join(' '));
-  try {
-    return { code: await command.run(args), out: out.join('\n'), err: err.join('\n') };
-  } finally {
-    console.log = log;
-    console.error = error;
-  }
-}
+const cli = (command: { run(args: string[]): Promise<number> }, args: string[]): Promise<Captured> => captureConsole(() => command.run(args));
 
 test('user and token commands leave privilege-change events in the chain, beside a running server writing its own', async () => {
   const root = mkdtempSync(join(tmpdir(), 'chartroom-audit-cli-priv-'));
@@ -111,7 +99,7 @@ test('chartroom init records the first administrator as the chain\'s first privi
     const dir = join(root, 'node');
     const passwordFile = join(root, 'pw');
     writeFileSync(passwordFile, 'correct horse battery staple\n', { mode: 0o600 });
-    const init = await cli({ run: (args: string[]) => main(args) } as typeof userCommand, ['init', '--data', dir, '--admin-password-file', passwordFile]);
+    const init = await runCli(['init', '--data', dir, '--admin-password-file', passwordFile]);
     assert.equal(init.code, 0, init.err);
     const dd = openDataDir(dir);
     const store = await openStore({ kind: 'sqlite', file: dd.dbFile, keyHex: readKey(dd) });

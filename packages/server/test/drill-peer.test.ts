@@ -5,32 +5,17 @@
  * received from the hub are counted apart); with the hub gone the drill fails and says what
  * is still waiting; once the hub is back it catches up.
  */
+import { runCli } from './helpers/console-capture.js';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initDataDir } from '../src/data-dir.js';
-import { main } from '../src/cli/main.js';
 import { openDataStore } from '../src/cli/open-data-store.js';
 import { NodeProcess, freePort } from './sync-fault-kit.js';
 
-/** Runs the CLI in process and captures what it prints. */
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = console.log;
-  const error = console.error;
-  console.log = (...a: unknown[]) => void out.push(a.join(' '));
-  console.error = (...a: unknown[]) => void err.push(a.join(' '));
-  try {
-    const code = await main(args);
-    return { code, out: out.join('\n'), err: err.join('\n') };
-  } finally {
-    console.log = log;
-    console.error = error;
-  }
-}
+const cli = runCli;
 
 /** Writes patients on the node (the CLI is not running: the store is opened here). */
 async function writePatients(dir: string, ids: string[]): Promise<void> {

@@ -5,6 +5,7 @@
  * while another connection holds the database, resumes after a crash, and encrypts a
  * database that was not encrypted.
  */
+import { captureConsole } from './helpers/console-capture.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -177,18 +178,10 @@ test('rekey encrypts a database that was not encrypted; the command prints what 
     await plain.close();
     assert.equal(isPlaintextSqlite(dd.dbFile), true);
 
-    const out: string[] = [];
-    const log = console.log;
-    console.log = (...a: unknown[]) => void out.push(a.join(' '));
-    let code: number;
-    try {
-      code = await rekeyCommand.run(['--data', dd.dir]);
-    } finally {
-      console.log = log;
-    }
+    const { code, out } = await captureConsole(() => rekeyCommand.run(['--data', dd.dir]));
     assert.equal(code, 0);
-    assert.match(out.join('\n'), /Encrypted \(was NOT encrypted\): .*chartroom\.db/);
-    assert.match(out.join('\n'), /Old key kept as .*chartroom\.key\.old-\d{8}T\d{6}Z/);
+    assert.match(out, /Encrypted \(was NOT encrypted\): .*chartroom\.db/);
+    assert.match(out, /Old key kept as .*chartroom\.key\.old-\d{8}T\d{6}Z/);
     assert.equal(isPlaintextSqlite(dd.dbFile), false);
     assert.ok(!readFileSync(dd.dbFile).includes(CANARY));
     const store = await openStore({ kind: 'sqlite', file: dd.dbFile, keyHex: readKey(dd) });

@@ -4,31 +4,16 @@
  * sync now (exit 0), status, quarantine list, sync now reporting failure (exit 1)
  * once the hub is gone, and `peer remove` on the hub refusing the node at once.
  */
+import { runCli } from './helpers/console-capture.js';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initDataDir } from '../src/data-dir.js';
-import { main } from '../src/cli/main.js';
 import { NodeProcess, freePort } from './sync-fault-kit.js';
 
-/** Runs the CLI in process and captures what it prints. */
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = console.log;
-  const error = console.error;
-  console.log = (...a: unknown[]) => void out.push(a.join(' '));
-  console.error = (...a: unknown[]) => void err.push(a.join(' '));
-  try {
-    const code = await main(args);
-    return { code, out: out.join('\n'), err: err.join('\n') };
-  } finally {
-    console.log = log;
-    console.error = error;
-  }
-}
+const cli = runCli;
 
 describe('chartroom peer and sync commands', () => {
   const root = mkdtempSync(join(tmpdir(), 'chartroom-sync-cli-'));
