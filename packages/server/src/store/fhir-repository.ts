@@ -7,8 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Kysely, Transaction } from 'kysely';
-import { validateResource, OperationOutcomeError } from '@medplum/core';
-import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
+import type { Resource } from '@medplum/fhirtypes';
 import {
   OutcomeError,
   badRequest,
@@ -32,6 +31,10 @@ import { systemClock } from './clock.js';
 import { openTransactionRunner } from './transaction-runner.js';
 import { settleWinner } from './revision-tree.js';
 import type { TransactionRunner } from './transaction-runner.js';
+import { validateForWrite } from './validate-resource.js';
+import { sharedValidationPool, verdictError } from './validation-pool.js';
+
+export { validateForWrite } from './validate-resource.js';
 
 /** One stored version of a resource, with its JSON exactly as served. */
 export interface StoredVersion {
@@ -78,7 +81,6 @@ interface PreparedImport {
  * invalid one fails the batch with its index (`[i]`) in front of each issue.
  */
 function prepareImports(inputs: readonly unknown[], ids: readonly string[]): PreparedImport[] {
-  // Validation below checks the id's format; here only whether one was given.
   return inputs.map((input, i) => {
     let resource: Resource;
     try {
@@ -86,11 +88,24 @@ function prepareImports(inputs: readonly unknown[], ids: readonly string[]): Pre
     } catch (err) {
       throw prefixIssues(err, `[${i}]`);
     }
-    const id = ids[i] as string;
-    const body = { ...resource, id } as Resource;
-    return { type: resource.resourceType, id, idGiven: resource.id !== undefined, body, firstRev: computeRevision(undefined, body, false), rows: extractIndexRows(body) };
+    return prepareValid(resource, ids[i] as string);
   });
 }
+
+/** Indexes a valid resource of an import batch and computes its first revision. */
+function prepareValid(resource: Resource, id: string): PreparedImport {
+  // Validation checked the id's format; here only whether one was given.
+  const body = { ...resource, id } as Resource;
+  return { type: resource.resourceType, id, idGiven: resource.id !== undefined, body, firstRev: computeRevision(undefined, body, false), rows: extractIndexRows(body) };
+}
+
+/**
+ * Batches at least this large are validated on the validation pool's threads, in chunks of
+ * {@link POOLED_CHUNK}, while the main thread writes the chunks already validated. Smaller
+ * ones are validated in place: a thread's start (loading the definitions) costs more.
+ */
+const POOLED_MIN = 1000;
+const POOLED_CHUNK = 250;
 
 /** Ids for an import batch: each resource's own, or a new one. */
 function importIds(inputs: readonly unknown[], newId: () => string): string[] {
@@ -100,53 +115,7 @@ function importIds(inputs: readonly unknown[], newId: () => string): string[] {
   });
 }
 
-const ID_PATTERN = /^[A-Za-z0-9\-.]{1,64}$/;
-
 type Db = Kysely<ChartDatabase> | Transaction<ChartDatabase>;
-
-/** Validates a resource for writing; a failure is a 400 whose issues point at the bad elements. */
-export function validateForWrite(resource: unknown): Resource {
-  if (typeof resource !== 'object' || resource === null || Array.isArray(resource)) {
-    throw badRequest('The body must be a FHIR resource (a JSON object)');
-  }
-  const r = resource as Resource;
-  if (typeof r.resourceType !== 'string' || !r.resourceType) throw badRequest('Missing resourceType', 'resourceType');
-  if (!isSupportedResourceType(r.resourceType)) throw badRequest(`Unknown resource type "${r.resourceType}"`, 'resourceType');
-  if (r.id !== undefined && (typeof r.id !== 'string' || !ID_PATTERN.test(r.id))) {
-    throw badRequest('id must be 1-64 characters of A-Z, a-z, 0-9, "-" and "."', `${r.resourceType}.id`);
-  }
-  try {
-    validateResource(r);
-  } catch (err) {
-    if (err instanceof OperationOutcomeError) {
-      throw new OutcomeError('badRequest', {
-        resourceType: 'OperationOutcome',
-        issue: err.outcome.issue.map((i) => ({ ...i, diagnostics: readableDiagnostics(i) })),
-      });
-    }
-    throw err;
-  }
-  return r;
-}
-
-/**
- * A validation issue as a person reads it: where, then what. The validator puts an
- * invariant's FHIRPath (as JSON) in `diagnostics`; it is kept after the text.
- */
-function readableDiagnostics(issue: OperationOutcomeIssue): string {
-  const where = issue.expression?.[0];
-  const text = issue.details?.text ?? issue.diagnostics ?? 'Invalid resource';
-  let rule = '';
-  if (issue.diagnostics?.startsWith('{')) {
-    try {
-      const parsed = JSON.parse(issue.diagnostics) as { fhirpath?: unknown };
-      if (typeof parsed.fhirpath === 'string') rule = ` (rule: ${parsed.fhirpath})`;
-    } catch {
-      rule = '';
-    }
-  }
-  return `${where ? `${where}: ` : ''}${text}${rule}`;
-}
 
 /** Splits a list into parts of at most `size` items. */
 function chunk<T>(items: readonly T[], size: number): T[][] {
@@ -328,8 +297,33 @@ export class FhirRepository {
    * in multi-row statements, so a batch of a thousand costs a few dozen statements.
    */
   async importMany(inputs: readonly unknown[]): Promise<StoredVersion[]> {
-    const prepared = prepareImports(inputs, importIds(inputs, this.newId));
-    return this.withTransaction((repo) => repo.importPrepared(prepared));
+    const ids = importIds(inputs, this.newId);
+    const pool = inputs.length >= POOLED_MIN ? sharedValidationPool() : undefined;
+    if (!pool) {
+      const prepared = prepareImports(inputs, ids);
+      return this.withTransaction((repo) => repo.importPrepared(prepared));
+    }
+    // The writer takes chunks from the front, validating in place any no thread has taken,
+    // and writes each as soon as its verdicts are in; the threads take chunks from the back.
+    // The first invalid resource fails the whole transaction, as in the path above.
+    const batch = pool.submit(inputs, POOLED_CHUNK);
+    try {
+      return await this.withTransaction(async (repo) => {
+        const out: StoredVersion[] = [];
+        for (let k = 0; k < batch.chunks.length; k++) {
+          const start = k * POOLED_CHUNK;
+          const prepared = (await batch.take(k)).map((v, j) => {
+            const i = start + j;
+            if (v !== null) throw prefixIssues(verdictError(v), `[${i}]`);
+            return prepareValid(inputs[i] as Resource, ids[i] as string);
+          });
+          for (const version of await repo.importPrepared(prepared)) out.push(version);
+        }
+        return out;
+      });
+    } finally {
+      batch.finish();
+    }
   }
 
   private async importPrepared(prepared: readonly PreparedImport[]): Promise<StoredVersion[]> {
