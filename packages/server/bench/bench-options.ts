@@ -31,6 +31,10 @@ export interface BenchOptions {
   sampleSize: number;
   /** Most resources loaded into the in-memory baseline. */
   memoryCap: number;
+  /** Resources in the practice the sync section clones (and PouchDB replicates). */
+  syncResources: number;
+  /** Run only the sync section. */
+  syncOnly: boolean;
 }
 
 export const USAGE = `Usage: npm run bench -- [--quick] [--patients N] [--pg URL] [--out FILE] [--seed S]
@@ -40,6 +44,9 @@ export const USAGE = `Usage: npm run bench -- [--quick] [--patients N] [--pg URL
   --pg URL       also run on PostgreSQL (default: $CHARTROOM_TEST_PG); a throwaway database is created and dropped
   --out FILE     JSON results (default bench-results/latest.json at the repository root)
   --seed S       data seed (default 1)
+  --sync-resources N  resources the sync section clones node → hub → node and PouchDB replicates (default 50000; --quick: 5000;
+                 above 200000 only the clone is measured)
+  --sync-only    run only the sync section
 `;
 
 /** Raised for a bad command line: printed with the usage text. */
@@ -66,6 +73,8 @@ export function parseBenchOptions(argv: string[], env: NodeJS.ProcessEnv = proce
         pg: { type: 'string' },
         out: { type: 'string' },
         seed: { type: 'string' },
+        'sync-resources': { type: 'string' },
+        'sync-only': { type: 'boolean' },
       },
     }));
   } catch (err) {
@@ -73,6 +82,7 @@ export function parseBenchOptions(argv: string[], env: NodeJS.ProcessEnv = proce
   }
   const quick = values.quick ?? false;
   const patients = values.patients !== undefined ? positiveInt('--patients', values.patients, 2_000_000) : quick ? 150 : 50_000;
+  const syncResources = values['sync-resources'] !== undefined ? positiveInt('--sync-resources', values['sync-resources'], 10_000_000) : quick ? 5000 : 50_000;
   const seed = values.seed !== undefined ? positiveInt('--seed', values.seed, 2 ** 31 - 1) : 1;
   const pg = values.pg ?? (env.CHARTROOM_TEST_PG || undefined);
   if (pg !== undefined && !/^postgres(ql)?:\/\//.test(pg)) throw new BenchUsageError(`--pg must be a postgres:// URL; got "${pg}"`);
@@ -91,5 +101,7 @@ export function parseBenchOptions(argv: string[], env: NodeJS.ProcessEnv = proce
     rounds: quick ? 3 : 5,
     sampleSize: quick ? 100 : 300,
     memoryCap: quick ? 100_000 : 300_000,
+    syncResources,
+    syncOnly: values['sync-only'] ?? false,
   };
 }

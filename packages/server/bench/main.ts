@@ -20,6 +20,7 @@ import { populate } from './populate.js';
 import { buildReport, formatReport } from './report-table.js';
 import { createThrowawayDatabase } from './throwaway-postgres.js';
 import { formatSyncReport, runSyncSuite } from './sync-suite.js';
+import type { SyncBenchResult } from './sync-suite.js';
 
 /** Progress goes to stderr so stdout holds the table. */
 function log(line: string): void {
@@ -32,8 +33,29 @@ function redactUrl(url: string): string {
   return u.toString();
 }
 
+/** The sync section and its JSON. */
+async function runSync(opts: BenchOptions): Promise<SyncBenchResult> {
+  log(`Sync: initial clone of ${opts.syncResources.toLocaleString('en-US')} resources and propagation over HTTP, PouchDB on the same documents (sync-suite.ts)`);
+  // A very large practice measures the clone alone (PouchDB and propagation are measured at the default size).
+  const cloneOnly = opts.syncResources > 200_000;
+  const sync = await runSyncSuite(
+    { resources: opts.syncResources, writesPerSecond: 50, seconds: opts.quick ? 2 : 20, pg: opts.pg, skipPropagation: cloneOnly, pouch: !cloneOnly },
+    log,
+  );
+  process.stdout.write(formatSyncReport(sync) + '\n\n');
+  return sync;
+}
+
 async function run(opts: BenchOptions): Promise<void> {
   const started = performance.now();
+  if (opts.syncOnly) {
+    const sync = await runSync(opts);
+    const json = { version: 1, finishedAt: new Date().toISOString(), seconds: (performance.now() - started) / 1000, options: { quick: opts.quick, syncResources: opts.syncResources, postgres: opts.pg !== undefined }, results: { sync } };
+    mkdirSync(dirname(opts.out), { recursive: true });
+    writeFileSync(opts.out, JSON.stringify(json, null, 2) + '\n');
+    log(`Results written to ${opts.out}`);
+    return;
+  }
   const dir = mkdtempSync(join(tmpdir(), 'chartroom-bench-'));
   try {
     const dd = initDataDir(join(dir, 'data'), { practiceName: 'Benchmark practice' });
@@ -76,16 +98,14 @@ async function run(opts: BenchOptions): Promise<void> {
       '',
     ].join('\n');
     process.stdout.write(text + '\n');
-    log('Sync: initial clone and propagation over HTTP (sync-suite.ts)');
-    const sync = await runSyncSuite({ resources: opts.quick ? 1000 : 50_000, writesPerSecond: 50, seconds: opts.quick ? 2 : 20, pg: opts.pg }, log);
-    process.stdout.write(formatSyncReport(sync) + '\n\n');
+    const sync = await runSync(opts);
 
     const json = {
       version: 1,
       finishedAt: new Date().toISOString(),
       seconds,
       machine,
-      options: { quick: opts.quick, patients: opts.patients, seed: opts.seed, postgres: opts.pg !== undefined, latency: opts.latency, concurrency: opts.concurrency },
+      options: { quick: opts.quick, patients: opts.patients, seed: opts.seed, syncResources: opts.syncResources, postgres: opts.pg !== undefined, latency: opts.latency, concurrency: opts.concurrency },
       populateSource: populate.name,
       report,
       results: { sqlite: sq.result, medplumMemory: mem, postgres: pgr, sync },

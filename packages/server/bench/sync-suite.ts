@@ -3,7 +3,8 @@
  * loopback (resources/s, peak RSS of the process holding both sides), and steady-state
  * propagation A→hub→B with continuous replication while A takes writes at a fixed rate
  * (latency p50/p99 from the moment the write is issued on A to B's commit). Hub on SQLite, or PostgreSQL
- * when a URL is given.
+ * when a URL is given. The cloned practice is mixed records of about 1.2 KB a resource
+ * (sync-practice.ts); PouchDB replicates the same documents in the same run (pouchdb-peer.ts).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,6 +18,9 @@ import { buildApp } from '../src/http/app.js';
 import { SyncService } from '../src/sync/sync-service.js';
 import { joinPeer } from '../src/sync/join-peer.js';
 import { createThrowawayDatabase } from './throwaway-postgres.js';
+import { syncPracticeChunks } from './sync-practice.js';
+import { runPouchPeer } from './pouchdb-peer.js';
+import type { PouchPeerResult } from './pouchdb-peer.js';
 
 export interface SyncBenchOptions {
   /** Resources in the cloned practice. */
@@ -25,6 +29,10 @@ export interface SyncBenchOptions {
   writesPerSecond: number;
   seconds: number;
   pg: string | undefined;
+  /** Also replicate the same documents with PouchDB (default true). */
+  pouch?: boolean;
+  /** Skip the propagation run (a clone-only measurement). */
+  skipPropagation?: boolean;
 }
 
 export interface SyncBenchResult {
@@ -32,7 +40,13 @@ export interface SyncBenchResult {
   resources: number;
   cloneToHub: { seconds: number; perSecond: number; peakRssMb: number };
   cloneFromHub: { seconds: number; perSecond: number; peakRssMb: number };
-  propagation: { writes: number; p50Ms: number; p99Ms: number; maxMs: number };
+  /** Average resource size as stored JSON (with meta), bytes. */
+  avgBytes: number;
+  propagation: { writes: number; p50Ms: number; p99Ms: number; maxMs: number } | null;
+  /** PouchDB on the same documents, or why it did not run. */
+  pouch: PouchPeerResult | { skipped: string };
+  /** Chartroom over HTTP ÷ PouchDB over HTTP, per direction (goal ≥ 3). */
+  ratio: { push: number; pull: number } | null;
 }
 
 interface BenchNode {
@@ -106,9 +120,12 @@ export async function runSyncSuite(opts: SyncBenchOptions, log: (line: string) =
     const b = await node('node-b', sqlite('b'));
     nodes.push(b);
     log(`  sync: loading ${opts.resources.toLocaleString('en-US')} resources on node A`);
-    for (let i = 0; i < opts.resources; i += 1000) {
-      await a.store.repo.importMany(Array.from({ length: Math.min(1000, opts.resources - i) }, (_, j) => patient(i + j)));
-    }
+    for (const chunk of syncPracticeChunks(opts.resources)) await a.store.repo.importMany(chunk);
+    const sizes = await a.store.dialect.db
+      .selectFrom('resources')
+      .select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.sum<number>(eb.fn('length', ['content'])).as('bytes')])
+      .executeTakeFirstOrThrow();
+    const avgBytes = Number(sizes.bytes) / Math.max(1, Number(sizes.n));
     await joinPeer(a.sync, hub.url, await hub.sync.registry.invite(hub.sync.identity));
     log('  sync: initial clone node A → hub');
     const up = await measured(() => a.sync.syncNow());
@@ -117,8 +134,24 @@ export async function runSyncSuite(opts: SyncBenchOptions, log: (line: string) =
     log('  sync: initial clone hub → node B');
     const down = await measured(() => b.sync.syncNow());
     if (!down.value.every((r) => r.push.ok && r.pull.ok)) throw new Error(`clone from hub failed: ${JSON.stringify(down.value)}`);
-    const count = (await b.store.repo.countByType()).Patient ?? 0;
-    if (count !== opts.resources) throw new Error(`node B holds ${count} patients after the clone, not ${opts.resources}`);
+    const count = Object.values(await b.store.repo.countByType()).reduce((x, y) => x + y, 0);
+    if (count !== opts.resources) throw new Error(`node B holds ${count} resources after the clone, not ${opts.resources}`);
+    const cloneToHub = { seconds: up.seconds, perSecond: opts.resources / up.seconds, peakRssMb: up.peakRssMb };
+    const cloneFromHub = { seconds: down.seconds, perSecond: opts.resources / down.seconds, peakRssMb: down.peakRssMb };
+    log(`  sync: clone ${Math.round(cloneToHub.perSecond)}/s node → hub, ${Math.round(cloneFromHub.perSecond)}/s hub → node`);
+
+    let pouch: PouchPeerResult | { skipped: string } = { skipped: 'not measured in a clone-only run (it runs at the default size)' };
+    if (opts.pouch ?? true) {
+      try {
+        pouch = await runPouchPeer(syncPracticeChunks(opts.resources), join(dir, 'pouchdb'), 1000, log);
+      } catch (err) {
+        pouch = { skipped: `PouchDB did not run: ${err instanceof Error ? err.message : String(err)}` };
+        log(`  sync: ${pouch.skipped}`);
+      }
+    }
+    const ratio = 'docs' in pouch ? { push: cloneToHub.perSecond / pouch.httpPush.perSecond, pull: cloneFromHub.perSecond / pouch.httpPull.perSecond } : null;
+    const base = { hub: pgDb ? ('postgres' as const) : ('sqlite' as const), resources: opts.resources, avgBytes, cloneToHub, cloneFromHub, pouch, ratio };
+    if (opts.skipPropagation) return { ...base, propagation: null };
 
     log(`  sync: propagation A → hub → B at ${opts.writesPerSecond} writes/s for ${opts.seconds} s`);
     a.sync.start();
@@ -147,6 +180,8 @@ export async function runSyncSuite(opts: SyncBenchOptions, log: (line: string) =
         }
       });
     });
+    const patientIds = (await a.store.dialect.db.selectFrom('resources').select('id').where('type', '=', 'Patient').limit(1000).execute()).map((r) => r.id);
+    if (patientIds.length === 0) throw new Error('the cloned practice has no Patient to update');
     const total = opts.writesPerSecond * opts.seconds;
     const t0 = performance.now();
     for (let i = 0; i < total; i++) {
@@ -154,7 +189,8 @@ export async function runSyncSuite(opts: SyncBenchOptions, log: (line: string) =
       const wait = due - performance.now();
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
       const issued = performance.now();
-      const v = await a.store.repo.update({ ...patient(i % opts.resources), active: i % 2 === 0, gender: 'other', birthDate: '2000-01-01', id: `bench-${i % opts.resources}`, multipleBirthInteger: i } as Resource);
+      const id = patientIds[i % patientIds.length] as string;
+      const v = await a.store.repo.update({ ...patient(i), active: i % 2 === 0, gender: 'other', birthDate: '2000-01-01', id, multipleBirthInteger: i } as Resource);
       const early = arrived.get(v.version.rev);
       if (early !== undefined) {
         latencies.push(early - issued);
@@ -168,10 +204,7 @@ export async function runSyncSuite(opts: SyncBenchOptions, log: (line: string) =
     if (written.size > 0) throw new Error(`${written.size} writes did not reach node B within 30 s`);
     latencies.sort((x, y) => x - y);
     return {
-      hub: pgDb ? 'postgres' : 'sqlite',
-      resources: opts.resources,
-      cloneToHub: { seconds: up.seconds, perSecond: opts.resources / up.seconds, peakRssMb: up.peakRssMb },
-      cloneFromHub: { seconds: down.seconds, perSecond: opts.resources / down.seconds, peakRssMb: down.peakRssMb },
+      ...base,
       propagation: { writes: latencies.length, p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99), maxMs: latencies[latencies.length - 1] ?? NaN },
     };
   } finally {
@@ -184,10 +217,21 @@ export async function runSyncSuite(opts: SyncBenchOptions, log: (line: string) =
 /** The sync section of the report as text. */
 export function formatSyncReport(r: SyncBenchResult): string {
   const n = (x: number, d = 0): string => x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
-  return [
-    `Sync (HTTP on loopback, hub on ${r.hub}, ${n(r.resources)} Patient resources; goal ≥ 10,000/s clone, p99 ≤ 1 s propagation)`,
+  const p = r.propagation;
+  const lines = [
+    `Sync (HTTP on loopback, hub on ${r.hub}, ${n(r.resources)} mixed resources of ${n(r.avgBytes)} bytes on average; goal ≥ 10,000/s clone, p99 ≤ 1 s propagation, ≥ 3× PouchDB over HTTP)`,
     `  initial clone node → hub   ${n(r.cloneToHub.perSecond)} resources/s   (${n(r.cloneToHub.seconds, 1)} s, peak RSS ${n(r.cloneToHub.peakRssMb)} MB, both sides in one process)`,
     `  initial clone hub → node   ${n(r.cloneFromHub.perSecond)} resources/s   (${n(r.cloneFromHub.seconds, 1)} s, peak RSS ${n(r.cloneFromHub.peakRssMb)} MB)`,
-    `  propagation A → hub → B    p50 ${n(r.propagation.p50Ms)} ms   p99 ${n(r.propagation.p99Ms)} ms   max ${n(r.propagation.maxMs)} ms   (${n(r.propagation.writes)} writes)`,
-  ].join('\n');
+    p ? `  propagation A → hub → B    p50 ${n(p.p50Ms)} ms   p99 ${n(p.p99Ms)} ms   max ${n(p.maxMs)} ms   (${n(p.writes)} writes)` : '  propagation A → hub → B    not measured in this run',
+  ];
+  if ('docs' in r.pouch) {
+    const q = r.pouch;
+    lines.push(
+      `  PouchDB ${q.version} (leveldb, same ${n(q.docs)} documents, batch_size ${n(q.batchSize)}; express-pouchdb server in the bench process)`,
+      `    disk → disk              ${n(q.diskToDisk.perSecond)} docs/s   (${n(q.diskToDisk.seconds, 1)} s)`,
+      `    local → server (HTTP)    ${n(q.httpPush.perSecond)} docs/s   (${n(q.httpPush.seconds, 1)} s)   Chartroom node → hub ÷ PouchDB: ${n(r.ratio?.push ?? NaN, 2)}×`,
+      `    server → local (HTTP)    ${n(q.httpPull.perSecond)} docs/s   (${n(q.httpPull.seconds, 1)} s)   Chartroom hub → node ÷ PouchDB: ${n(r.ratio?.pull ?? NaN, 2)}×`,
+    );
+  } else lines.push(`  PouchDB peer: ${r.pouch.skipped}`);
+  return lines.join('\n');
 }

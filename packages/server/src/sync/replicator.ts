@@ -4,9 +4,17 @@
  * revisions it lacks → fetch them with their ancestry from the source → the target stores
  * them idempotently → write the checkpoint on both sides. The state and every decision
  * live in {@link decideReplicator}; this driver only runs batches and waits.
+ *
+ * While more changes are pending, the next batch is read (changes → revs-diff → fetch)
+ * while the target stores this one. That is safe because storing is idempotent and only
+ * adds: a revs-diff answered before this batch landed can only ask for more (revisions
+ * that are stored by the time the next put arrives are skipped, and ancestry back to an
+ * older leaf is still ancestry); checkpoints are written only after a batch is stored, in
+ * order, and a prepared batch is dropped when the one before it fails. A long backlog (an
+ * initial clone) is read in larger batches ({@link ReplicatorOptions.backlogBatchSize}).
  */
 import { SYNC_PROTOCOL_VERSIONS, decideReplicator, initialReplicatorState } from '@chartroom/core';
-import type { ReplicatorEvent, ReplicatorFailure, ReplicatorInput, ReplicatorState, ReplicatorStep, SyncDocRevs } from '@chartroom/core';
+import type { ReplicatorEvent, ReplicatorFailure, ReplicatorInput, ReplicatorState, ReplicatorStep, SyncDoc, SyncDocRevs, SyncResponseFor } from '@chartroom/core';
 import { SyncTransportError } from './sync-transport.js';
 import type { SyncTransport } from './sync-transport.js';
 
@@ -23,6 +31,14 @@ export interface ReplicatorOptions {
   continuous?: boolean;
   /** Changes per batch (default 500). */
   batchSize?: number;
+  /**
+   * Changes per batch while at least this many more are pending (an initial clone or a
+   * long time offline); default 2,000 or `batchSize` if larger. Each batch is one write
+   * transaction on the target, so this bounds how long a clinician's write can wait behind one.
+   */
+  backlogBatchSize?: number;
+  /** Read the next batch while the target stores this one (default true). */
+  pipeline?: boolean;
   /** Long-poll wait when caught up, in ms (default 10 s). */
   waitMs?: number;
   /** Names this run for the target's quarantine accounting. */
@@ -61,9 +77,19 @@ function failureOf(err: unknown): { kind: ReplicatorFailure; message: string } {
   return { kind: 'error', message: err instanceof Error ? err.message : String(err) };
 }
 
+/** A batch read from the source: its changes and the documents the target lacks. */
+interface PreparedBatch {
+  changes: SyncResponseFor<'changes'>;
+  docs: SyncDoc[];
+}
+
 /** Replicates from `source` to `target`. */
 export class Replicator {
   private current: ReplicatorState;
+  /** The next batch, read while the previous one was being stored (keyed by its `since`). */
+  private prepared: { since: number; batch: Promise<PreparedBatch> } | undefined;
+  /** How many changes were pending after the last batch read (chooses the batch size). */
+  private backlog = 0;
   private readonly abort = new AbortController();
   private readonly replication: string;
   private readonly session: string;
@@ -147,41 +173,67 @@ export class Replicator {
     return Math.min(a.seq, b.seq);
   }
 
-  /** One batch: changes → revs-diff → fetch → put → checkpoints. */
-  private async batch(since: number, waitForChanges: boolean): Promise<{ lastSeq: number; changes: number; written: number; pending: number }> {
+  /** Changes to read after `since`: larger batches while a long backlog is pending. */
+  private limitFor(): number {
+    const small = this.opts.batchSize ?? 500;
+    const large = Math.max(small, this.opts.backlogBatchSize ?? 2000);
+    return this.backlog >= large ? large : small;
+  }
+
+  /** Reads one batch from the source: changes → revs-diff (target) → fetch (source). */
+  private async read(since: number, waitMs: number): Promise<PreparedBatch> {
     const { source, target } = this.opts;
-    const limit = this.opts.batchSize ?? 500;
+    const changes = await source.transport.request({ type: 'changes', v: 1, since, limit: this.limitFor(), waitMs });
+    if (this.stopped || changes.changes.length === 0) return { changes, docs: [] };
+    const byDoc = new Map<string, SyncDocRevs>();
+    for (const c of changes.changes) {
+      const key = `${c.type}/${c.id}`;
+      const item = byDoc.get(key) ?? { type: c.type, id: c.id, revs: [] };
+      if (!item.revs.includes(c.rev)) item.revs.push(c.rev);
+      byDoc.set(key, item);
+    }
+    const diff = await target.transport.request({ type: 'revs-diff', v: 1, items: [...byDoc.values()] });
+    if (diff.items.length === 0) return { changes, docs: [] };
+    const fetched = await source.transport.request({
+      type: 'fetch',
+      v: 1,
+      items: diff.items.map((d) => ({ type: d.type, id: d.id, revs: d.missing, have: d.have })),
+    });
+    return { changes, docs: fetched.docs };
+  }
+
+  /** One batch: changes → revs-diff → fetch (or the batch prepared during the last put) → put → checkpoints. */
+  private async batch(since: number, waitForChanges: boolean): Promise<{ lastSeq: number; changes: number; written: number; pending: number }> {
+    const { target } = this.opts;
     const waitMs = waitForChanges ? (this.opts.waitMs ?? 10_000) : 0;
-    const changes = await source.transport.request({ type: 'changes', v: 1, since, limit, waitMs });
+    const ready = this.prepared?.since === since ? this.prepared.batch : undefined;
+    this.prepared = undefined;
+    const { changes, docs } = await (ready ?? this.read(since, waitMs));
+    this.backlog = changes.pending;
     if (this.stopped) return { lastSeq: since, changes: 0, written: 0, pending: changes.pending + changes.changes.length };
     let written = 0;
     if (changes.changes.length > 0) {
-      const byDoc = new Map<string, SyncDocRevs>();
-      for (const c of changes.changes) {
-        const key = `${c.type}/${c.id}`;
-        const item = byDoc.get(key) ?? { type: c.type, id: c.id, revs: [] };
-        if (!item.revs.includes(c.rev)) item.revs.push(c.rev);
-        byDoc.set(key, item);
+      if ((this.opts.pipeline ?? true) && changes.pending > 0) {
+        const next = this.read(changes.lastSeq, 0);
+        next.catch(() => undefined); // surfaces when the next batch uses it; dropped if this one fails
+        this.prepared = { since: changes.lastSeq, batch: next };
       }
-      const diff = await target.transport.request({ type: 'revs-diff', v: 1, items: [...byDoc.values()] });
-      if (diff.items.length > 0) {
-        const fetched = await source.transport.request({
-          type: 'fetch',
-          v: 1,
-          items: diff.items.map((d) => ({ type: d.type, id: d.id, revs: d.missing, have: d.have })),
-        });
-        if (fetched.docs.length > 0) {
-          const put = await target.transport.request({ type: 'put', v: 1, session: this.session, docs: fetched.docs });
+      try {
+        if (docs.length > 0) {
+          const put = await target.transport.request({ type: 'put', v: 1, session: this.session, docs });
           if (put.quarantined !== null) {
             throw new QuarantinedError(
-              `batch of ${fetched.docs.length} resources quarantined on ${target.nodeId} as ${put.quarantined}: it deletes or rewrites too much; an administrator must approve it (chartroom sync quarantine)`,
+              `batch of ${docs.length} resources quarantined on ${target.nodeId} as ${put.quarantined}: it deletes or rewrites too much; an administrator must approve it (chartroom sync quarantine)`,
             );
           }
           written = put.stored;
         }
+        await target.transport.request({ type: 'set-checkpoint', v: 1, replication: this.replication, seq: changes.lastSeq });
+        await this.opts.source.transport.request({ type: 'set-checkpoint', v: 1, replication: this.replication, seq: changes.lastSeq });
+      } catch (err) {
+        this.prepared = undefined;
+        throw err;
       }
-      await target.transport.request({ type: 'set-checkpoint', v: 1, replication: this.replication, seq: changes.lastSeq });
-      await source.transport.request({ type: 'set-checkpoint', v: 1, replication: this.replication, seq: changes.lastSeq });
     }
     return { lastSeq: changes.lastSeq, changes: changes.changes.length, written, pending: changes.pending };
   }
