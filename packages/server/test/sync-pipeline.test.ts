@@ -4,11 +4,14 @@
  * resources change again in later batches (so a prepared batch's revs-diff was answered
  * before the batch before it landed) converges to the same trees and winners; a put that
  * fails drops the prepared batch, leaves the checkpoint at the last stored batch, and the
- * next run completes without losing or duplicating anything.
+ * next run completes without losing or duplicating anything. A batch large enough to be
+ * validated on the validation pool's threads is refused whole for one invalid resource.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { SyncRequest } from '@chartroom/core';
+import type { Resource } from '@medplum/fhirtypes';
+import { computeRevision } from '@chartroom/core';
+import type { SyncDoc, SyncRequest } from '@chartroom/core';
 import { STORE_KINDS } from './helpers/stores.js';
 import { nodeSnapshot, patient, replicator, syncTestNode } from './sync-kit.js';
 import type { SyncTestNode } from './sync-kit.js';
@@ -94,6 +97,31 @@ for (const kind of STORE_KINDS) {
         const count = async (n: SyncTestNode): Promise<number> =>
           Number((await n.store.dialect.db.selectFrom('revisions').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
         assert.equal(await count(b), await count(a));
+      });
+    });
+
+    it('a large batch (validated with the pool) with one invalid resource is refused whole', async () => {
+      await withNodes(kind.open, async (a, b) => {
+        await a.store.repo.importMany(Array.from({ length: 600 }, (_, i) => patient(`p${i}`, `Family${i}`)));
+        const changes = await a.repl.changesSince(0, 1000);
+        const docs = await a.repl.fetch(changes.changes.map((c) => ({ type: c.type, id: c.id, revs: [c.rev], have: [] })));
+        assert.equal(docs.length, 600);
+        // Well formed and correctly hashed, but not valid FHIR (a birth date that is not a date).
+        const body = { resourceType: 'Patient', id: 'bad', birthDate: 'yesterday' } as unknown as Resource;
+        const rev = computeRevision(undefined, body, false);
+        const bad: SyncDoc = {
+          type: 'Patient',
+          id: 'bad',
+          revisions: [{ rev, parentRev: null, deleted: false, lastUpdated: Date.now(), content: JSON.stringify({ ...body, meta: { versionId: rev, lastUpdated: new Date().toISOString() } }) }],
+        };
+        const batch = [...docs.slice(0, 550), bad, ...docs.slice(550)];
+        const res = await b.endpoint.handle({ type: 'put', v: 1, session: 's', docs: batch }, { nodeId: 'node-a' });
+        assert.equal(res.type, 'error');
+        assert.match(JSON.stringify(res), /birthDate/);
+        assert.deepEqual(await b.store.repo.countByType(), {});
+        const ok = await b.endpoint.handle({ type: 'put', v: 1, session: 's', docs }, { nodeId: 'node-a' });
+        assert.equal(ok.type, 'put-result', JSON.stringify(ok).slice(0, 300));
+        assert.equal((await b.store.repo.countByType()).Patient, 600);
       });
     });
   });

@@ -25,6 +25,7 @@ import { closingRevision, insertTreeRevision, leavesOf, settleWinner } from './r
 import type { TreeDb } from './revision-tree.js';
 import { syncDb } from './sync-tables.js';
 import { writeStatementsFor } from './write-statements.js';
+import { sharedValidationPool, verdictError } from './validation-pool.js';
 import type { Clock } from './clock.js';
 import { systemClock } from './clock.js';
 import { lastChangeSeq, markReceived } from '../continuity/received-changes.js';
@@ -65,7 +66,40 @@ function groupByType<T extends { type: string }>(items: readonly T[]): Map<strin
  * live revision valid FHIR. Throws a 400 naming the bad element.
  */
 export function checkReplicatedDocs(docs: readonly SyncDoc[]): void {
+  for (const body of checkReplicatedShapes(docs)) validateForWrite(body);
+}
+
+/** Batches with at least this many live revisions are validated on the validation pool's threads too. */
+const POOLED_MIN = 500;
+const POOLED_CHUNK = 250;
+
+/**
+ * {@link checkReplicatedDocs} for the sync endpoint: the same checks and verdicts, but a
+ * large batch's FHIR validation (the costliest part of storing a replicated resource) is
+ * shared with the validation pool's threads, so an initial clone keeps a second core busy.
+ */
+export async function checkReplicatedDocsPooled(docs: readonly SyncDoc[]): Promise<void> {
+  const live = checkReplicatedShapes(docs);
+  const pool = live.length >= POOLED_MIN ? sharedValidationPool() : undefined;
+  if (!pool) {
+    for (const body of live) validateForWrite(body);
+    return;
+  }
+  const batch = pool.submit(live, POOLED_CHUNK);
+  try {
+    for (let k = 0; k < batch.chunks.length; k++) {
+      const bad = (await batch.take(k)).find((v) => v !== null);
+      if (bad) throw verdictError(bad);
+    }
+  } finally {
+    batch.finish();
+  }
+}
+
+/** Every check of {@link checkReplicatedDocs} but FHIR validation; returns the live revisions' content to validate, in order. */
+function checkReplicatedShapes(docs: readonly SyncDoc[]): Resource[] {
   const seen = new Set<string>();
+  const live: Resource[] = [];
   docs.forEach((doc, i) => {
     const key = `${doc.type}/${doc.id}`;
     if (seen.has(key)) throw badRequest(`${key} appears twice in one batch`, `docs[${i}]`);
@@ -87,9 +121,10 @@ export function checkReplicatedDocs(docs: readonly SyncDoc[]): void {
       if (computeRevision(r.parentRev ?? undefined, body, r.deleted) !== r.rev) {
         throw badRequest(`${key} revision ${r.rev}: the id is not the hash of its parent and content (corrupted or forged)`, at);
       }
-      if (!r.deleted) validateForWrite(body);
+      if (!r.deleted) live.push(body);
     });
   });
+  return live;
 }
 
 /** Replication operations over one opened store. */

@@ -6,7 +6,7 @@
 import { OutcomeError, RESPONSE_TYPE, negotiateVersion } from '@chartroom/core';
 import type { SyncRequest, SyncResponse } from '@chartroom/core';
 import type { ReplicationStore } from '../store/replication-store.js';
-import { checkReplicatedDocs } from '../store/replication-store.js';
+import { checkReplicatedDocsPooled } from '../store/replication-store.js';
 import type { ChangeNotifier } from './change-notifier.js';
 import { DEFAULT_QUARANTINE_POLICY, Quarantine } from './quarantine.js';
 import type { QuarantinePolicy } from './quarantine.js';
@@ -105,7 +105,7 @@ export class SyncEndpoint {
       case 'fetch':
         return { type: RESPONSE_TYPE.fetch, v: req.v, docs: await this.repl.fetch(req.items) };
       case 'put': {
-        checkReplicatedDocs(req.docs);
+        await checkReplicatedDocsPooled(req.docs);
         const key = `${caller.nodeId}:${req.session}`;
         let session = this.sessions.get(key);
         if (!session || this.now() - session.startedAt > this.policy.windowMs) {
