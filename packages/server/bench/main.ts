@@ -35,9 +35,9 @@ function redactUrl(url: string): string {
 
 /** The sync section and its JSON. */
 async function runSync(opts: BenchOptions): Promise<SyncBenchResult> {
-  log(`Sync: initial clone of ${opts.syncResources.toLocaleString('en-US')} resources and propagation over HTTP, PouchDB on the same documents (sync-suite.ts)`);
   // A very large practice measures the clone alone (PouchDB and propagation are measured at the default size).
   const cloneOnly = opts.syncResources > 200_000;
+  log(`Sync: initial clone of ${opts.syncResources.toLocaleString('en-US')} resources over HTTP${cloneOnly ? ' (clone only)' : ', PouchDB on the same documents, propagation'} (sync-suite.ts)`);
   const sync = await runSyncSuite(
     { resources: opts.syncResources, writesPerSecond: 50, seconds: opts.quick ? 2 : 20, pg: opts.pg, skipPropagation: cloneOnly, pouch: !cloneOnly },
     log,

@@ -87,18 +87,20 @@ function patient(i: number): Resource {
   } as Resource;
 }
 
-/** Samples RSS while `fn` runs; returns its result, the seconds and the peak in MB. */
-async function measured<T>(fn: () => Promise<T>): Promise<{ value: T; seconds: number; peakRssMb: number }> {
+/** Samples RSS while `fn` runs (and calls `progress` each minute); returns its result, the seconds and the peak in MB. */
+async function measured<T>(fn: () => Promise<T>, progress?: () => void): Promise<{ value: T; seconds: number; peakRssMb: number }> {
   let peak = process.memoryUsage().rss;
   const timer = setInterval(() => {
     peak = Math.max(peak, process.memoryUsage().rss);
   }, 50);
+  const ticker = progress ? setInterval(progress, 60_000) : undefined;
   const t0 = performance.now();
   try {
     const value = await fn();
     return { value, seconds: (performance.now() - t0) / 1000, peakRssMb: Math.max(peak, process.memoryUsage().rss) / 2 ** 20 };
   } finally {
     clearInterval(timer);
+    clearInterval(ticker);
   }
 }
 
@@ -120,7 +122,9 @@ export async function runSyncSuite(opts: SyncBenchOptions, log: (line: string) =
     const b = await node('node-b', sqlite('b'));
     nodes.push(b);
     log(`  sync: loading ${opts.resources.toLocaleString('en-US')} resources on node A`);
+    const loadStart = performance.now();
     for (const chunk of syncPracticeChunks(opts.resources)) await a.store.repo.importMany(chunk);
+    log(`  sync: loaded in ${Math.round((performance.now() - loadStart) / 1000)} s`);
     const sizes = await a.store.dialect.db
       .selectFrom('resources')
       .select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.sum<number>(eb.fn('length', ['content'])).as('bytes')])
@@ -128,11 +132,18 @@ export async function runSyncSuite(opts: SyncBenchOptions, log: (line: string) =
     const avgBytes = Number(sizes.bytes) / Math.max(1, Number(sizes.n));
     await joinPeer(a.sync, hub.url, await hub.sync.registry.invite(hub.sync.identity));
     log('  sync: initial clone node A → hub');
-    const up = await measured(() => a.sync.syncNow());
+    // Progress each minute: the target's change sequence (one revision per resource) and this process's RSS.
+    const progress = (target: BenchNode): (() => void) => {
+      const start = performance.now();
+      return () => {
+        void target.store.repo.lastSeq().then((seq) => log(`    ${Math.round((performance.now() - start) / 1000)} s: ${seq.toLocaleString('en-US')} changes stored, RSS ${Math.round(process.memoryUsage().rss / 2 ** 20)} MB`));
+      };
+    };
+    const up = await measured(() => a.sync.syncNow(), progress(hub));
     if (!up.value.every((r) => r.push.ok && r.pull.ok)) throw new Error(`clone to hub failed: ${JSON.stringify(up.value)}`);
     await joinPeer(b.sync, hub.url, await hub.sync.registry.invite(hub.sync.identity));
     log('  sync: initial clone hub → node B');
-    const down = await measured(() => b.sync.syncNow());
+    const down = await measured(() => b.sync.syncNow(), progress(b));
     if (!down.value.every((r) => r.push.ok && r.pull.ok)) throw new Error(`clone from hub failed: ${JSON.stringify(down.value)}`);
     const count = Object.values(await b.store.repo.countByType()).reduce((x, y) => x + y, 0);
     if (count !== opts.resources) throw new Error(`node B holds ${count} resources after the clone, not ${opts.resources}`);
