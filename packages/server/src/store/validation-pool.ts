@@ -85,7 +85,6 @@ interface Thread {
 export class ValidationBatch {
   private readonly results = new Map<number, Deferred>();
   private readonly answered = new Set<number>();
-  private done = false;
 
   constructor(
     readonly id: number,
@@ -111,7 +110,6 @@ export class ValidationBatch {
   /** Claims every chunk not yet claimed, so threads skip them (the writer is done or gave up). */
   finish(): void {
     for (let k = 0; k < this.chunks.length; k++) Atomics.compareExchange(this.claims, k, FREE, WRITER);
-    this.done = true;
     this.pool.release(this);
   }
 
@@ -127,10 +125,6 @@ export class ValidationBatch {
       if (Atomics.load(this.claims, k) !== claim || this.answered.has(k)) continue;
       this.settle(k, (this.chunks[k] ?? []).map(validationVerdict));
     }
-  }
-
-  get finished(): boolean {
-    return this.done;
   }
 
   private result(k: number): Deferred {
@@ -157,11 +151,6 @@ export class ValidationPool {
   constructor(options: ValidationPoolOptions = {}) {
     this.size = options.threads ?? Math.max(1, Math.min(4, availableParallelism() - 1));
     this.idleMs = options.idleMs ?? 30_000;
-  }
-
-  /** Threads running (started or starting), for tests and diagnostics. */
-  get running(): number {
-    return this.threads.length;
   }
 
   /** Starts the threads (if not running) and resolves once each has loaded the definitions. */
