@@ -32,7 +32,7 @@ import { openTransactionRunner } from './transaction-runner.js';
 import { settleWinner } from './revision-tree.js';
 import type { TransactionRunner } from './transaction-runner.js';
 import { validateForWrite } from './validate-resource.js';
-import { sharedValidationPool, verdictError } from './validation-pool.js';
+import { VALIDATION_CHUNK, sharedValidationPool, verdictError } from './validation-pool.js';
 
 export { validateForWrite } from './validate-resource.js';
 
@@ -100,12 +100,11 @@ function prepareValid(resource: Resource, id: string): PreparedImport {
 }
 
 /**
- * Batches at least this large are validated on the validation pool's threads, in chunks of
- * {@link POOLED_CHUNK}, while the main thread writes the chunks already validated. Smaller
+ * Batches at least this large are validated on the validation pool's threads, in chunks,
+ * while the main thread writes the chunks already validated. Smaller
  * ones are validated in place: a thread's start (loading the definitions) costs more.
  */
 const POOLED_MIN = 1000;
-const POOLED_CHUNK = 250;
 
 /** Ids for an import batch: each resource's own, or a new one. */
 function importIds(inputs: readonly unknown[], newId: () => string): string[] {
@@ -306,23 +305,22 @@ export class FhirRepository {
     // The writer takes chunks from the front, validating in place any no thread has taken,
     // and writes each as soon as its verdicts are in; the threads take chunks from the back.
     // The first invalid resource fails the whole transaction, as in the path above.
-    const batch = pool.submit(inputs, POOLED_CHUNK);
+    const batch = pool.submit(inputs, VALIDATION_CHUNK);
     try {
       return await this.withTransaction(async (repo) => {
         const out: StoredVersion[] = [];
-        for (let k = 0; k < batch.chunks.length; k++) {
-          const start = k * POOLED_CHUNK;
-          const prepared = (await batch.take(k)).map((v, j) => {
+        await batch.each(async (verdicts, start) => {
+          const prepared = verdicts.map((v, j) => {
             const i = start + j;
             if (v !== null) throw prefixIssues(verdictError(v), `[${i}]`);
             return prepareValid(inputs[i] as Resource, ids[i] as string);
           });
           for (const version of await repo.importPrepared(prepared)) out.push(version);
-        }
+        });
         return out;
       });
     } finally {
-      batch.finish();
+      batch.finish(); // when the transaction never ran
     }
   }
 

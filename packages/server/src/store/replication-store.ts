@@ -25,7 +25,7 @@ import { closingRevision, insertTreeRevision, leavesOf, settleWinner } from './r
 import type { TreeDb } from './revision-tree.js';
 import { syncDb } from './sync-tables.js';
 import { writeStatementsFor } from './write-statements.js';
-import { sharedValidationPool, verdictError } from './validation-pool.js';
+import { VALIDATION_CHUNK, sharedValidationPool, verdictError } from './validation-pool.js';
 import type { Clock } from './clock.js';
 import { systemClock } from './clock.js';
 import { lastChangeSeq, markReceived } from '../continuity/received-changes.js';
@@ -71,7 +71,6 @@ export function checkReplicatedDocs(docs: readonly SyncDoc[]): void {
 
 /** Batches with at least this many live revisions are validated on the validation pool's threads too. */
 const POOLED_MIN = 500;
-const POOLED_CHUNK = 250;
 
 /**
  * {@link checkReplicatedDocs} for the sync endpoint: the same checks and verdicts, but a
@@ -85,15 +84,10 @@ export async function checkReplicatedDocsPooled(docs: readonly SyncDoc[]): Promi
     for (const body of live) validateForWrite(body);
     return;
   }
-  const batch = pool.submit(live, POOLED_CHUNK);
-  try {
-    for (let k = 0; k < batch.chunks.length; k++) {
-      const bad = (await batch.take(k)).find((v) => v !== null);
-      if (bad) throw verdictError(bad);
-    }
-  } finally {
-    batch.finish();
-  }
+  await pool.submit(live, VALIDATION_CHUNK).each((verdicts) => {
+    const bad = verdicts.find((v) => v !== null);
+    if (bad) throw verdictError(bad);
+  });
 }
 
 /** Every check of {@link checkReplicatedDocs} but FHIR validation; returns the live revisions' content to validate, in order. */

@@ -41,6 +41,9 @@ export interface ValidationRequest {
 
 export type ValidationReply = { batch: number; chunk: number; verdicts: ValidationVerdict[] } | { batch: number; chunk: number; failure: string } | { ready: true };
 
+/** Resources per chunk that bulk writers share with the threads (about 30 ms of validation). */
+export const VALIDATION_CHUNK = 250;
+
 export interface ValidationPoolOptions {
   /** Threads (default: the cores but one, at least one, at most four). */
   threads?: number;
@@ -105,6 +108,23 @@ export class ValidationBatch {
       return Promise.resolve(chunk.map(validationVerdict));
     }
     return this.result(k).promise;
+  }
+
+  /**
+   * Takes the chunks in order and hands each chunk's verdicts, with the index of its first
+   * input, to `use`; the writer's work in `use` overlaps the threads' validation of later
+   * chunks. Finishes the batch however it ends.
+   */
+  async each(use: (verdicts: ValidationVerdict[], start: number) => Promise<void> | void): Promise<void> {
+    try {
+      let start = 0;
+      for (let k = 0; k < this.chunks.length; k++) {
+        await use(await this.take(k), start);
+        start += this.chunks[k]?.length ?? 0;
+      }
+    } finally {
+      this.finish();
+    }
   }
 
   /** Claims every chunk not yet claimed, so threads skip them (the writer is done or gave up). */
