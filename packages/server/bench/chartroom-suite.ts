@@ -17,6 +17,7 @@ import { measureLatencies, measureLatency, measureThroughput, timed } from './me
 import type { LatencyStats, ThroughputStats } from './measure.js';
 import { populate } from './populate.js';
 import { RawSqliteFloor } from './raw-sqlite-floor.js';
+import { SameRowsFloor } from './same-rows-floor.js';
 import { sampleRss } from './rss-sampler.js';
 import { startServerProcess } from './server-process.js';
 import type { ServerProcess } from './server-process.js';
@@ -61,6 +62,11 @@ export interface RawSqliteResult {
   importBatch: ImportStats;
   /** One row per transaction (autocommit), each fsynced: the floor of a create. */
   singleInsert: LatencyStats;
+  /**
+   * Every row Chartroom wrote for the same batches (change log, resource, revision, search
+   * index rows), replayed by prepared statements into a copy of the store (same-rows-floor.ts).
+   */
+  sameRows: (ImportStats & { indexRowsPerResource: number }) | undefined;
 }
 
 /** Resources per transaction of the timed import: the importer's own default, for Chartroom and the raw floor alike. */
@@ -120,10 +126,20 @@ async function inProcessFigures(
   };
 }
 
-/** Times the import of each fresh batch, alternating with the raw floor's insert of the same batch. */
-async function importFigures(store: Store, floor: RawSqliteFloor | undefined, batches: Resource[][]): Promise<{ chartroom: ImportStats; raw: ImportStats | undefined }> {
+/**
+ * Times the import of each fresh batch, alternating with the raw floor's insert of the same
+ * batch; with `sameRows`, the rows Chartroom wrote for the batch are then replayed into it.
+ */
+async function importFigures(
+  store: Store,
+  floor: RawSqliteFloor | undefined,
+  sameRows: SameRowsFloor | undefined,
+  batches: Resource[][],
+): Promise<{ chartroom: ImportStats; raw: ImportStats | undefined; sameRows: RawSqliteResult['sameRows'] }> {
   let chartroomMs = 0;
   let rawMs = 0;
+  let sameRowsMs = 0;
+  let indexRows = 0;
   let resources = 0;
   for (let r = 0; r < batches.length; r++) {
     const batch = batches[r] as Resource[];
@@ -131,7 +147,14 @@ async function importFigures(store: Store, floor: RawSqliteFloor | undefined, ba
     const sides: ('chartroom' | 'raw')[] = r % 2 === 0 ? ['chartroom', 'raw'] : ['raw', 'chartroom'];
     for (const side of sides) {
       if (side === 'chartroom') {
+        const before = sameRows ? await SameRowsFloor.lastSeq(store) : 0;
         chartroomMs += (await timed(() => writeResources(store.repo, batch, IMPORT_BATCH_SIZE))).ms;
+        if (sameRows) {
+          const rows = await SameRowsFloor.rowsAfter(store, before);
+          if (rows.length !== batch.length) throw new Error(`same-rows floor: ${rows.length} resources written for a batch of ${batch.length}`);
+          indexRows += SameRowsFloor.indexRowsPer(rows) * rows.length;
+          sameRowsMs += sameRows.replay(rows, IMPORT_BATCH_SIZE);
+        }
       } else if (floor) {
         const t0 = performance.now();
         for (let i = 0; i < batch.length; i += IMPORT_BATCH_SIZE) floor.insertBatch(batch.slice(i, i + IMPORT_BATCH_SIZE));
@@ -140,7 +163,11 @@ async function importFigures(store: Store, floor: RawSqliteFloor | undefined, ba
     }
   }
   const stats = (ms: number, path: string): ImportStats => ({ resources, seconds: ms / 1000, perSec: (resources * 1000) / ms, batchSize: IMPORT_BATCH_SIZE, path });
-  return { chartroom: stats(chartroomMs, 'FhirRepository.importMany'), raw: floor ? stats(rawMs, 'prepared INSERT') : undefined };
+  return {
+    chartroom: stats(chartroomMs, 'FhirRepository.importMany'),
+    raw: floor ? stats(rawMs, 'prepared INSERT') : undefined,
+    sameRows: sameRows ? { ...stats(sameRowsMs, 'prepared INSERT of every row Chartroom wrote'), indexRowsPerResource: indexRows / resources } : undefined,
+  };
 }
 
 async function averageMatches(store: Store, w: Workload): Promise<{ name: number; obs: number }> {
@@ -224,6 +251,7 @@ export async function runChartroomSuite(
   let imports: Awaited<ReturnType<typeof importFigures>>;
   let rawRows = 0;
   let floor: RawSqliteFloor | undefined;
+  let sameRows: SameRowsFloor | undefined;
   try {
     log(`  populating ${opts.patients} patients…`);
     const started = performance.now();
@@ -239,19 +267,22 @@ export async function runChartroomSuite(
     const resources = Object.values(counts).reduce((a, b) => a + b, 0);
     populated = { patients: opts.patients, counts, resources, seconds: pop.ms / 1000, perSec: (resources * 1000) / pop.ms };
     log(`  populated ${resources} resources in ${(pop.ms / 1000).toFixed(1)} s`);
-    if (floorDir && kind === 'sqlite') {
+    if (floorDir && location.kind === 'sqlite') {
       log('  raw SQLite floor: copying the same rows');
       floor = RawSqliteFloor.open(floorDir);
       rawRows = await floor.copyFrom(store);
+      log('  same-rows floor: copying the store (VACUUM INTO)');
+      sameRows = await SameRowsFloor.copyOf(store, location.keyHex, floorDir);
     }
     workload = await discoverWorkload(store, opts.sampleSize);
     matches = await averageMatches(store, workload);
     inProcess = await inProcessFigures(store, floor, workload, opts, log);
     clinical = await measureClinicalFigures(store, workload, opts, log);
     log(`  import of fresh batches (${freshBatches.length} × ~${freshBatches[0]?.length ?? 0} resources)${floor ? ', alternating with raw SQLite' : ''}`);
-    imports = await importFigures(store, floor, freshBatches);
+    imports = await importFigures(store, floor, sameRows, freshBatches);
   } finally {
     floor?.close();
+    sameRows?.close();
     await store.close();
   }
 
@@ -265,7 +296,7 @@ export async function runChartroomSuite(
   }
   const raw: RawSqliteResult | undefined =
     inProcess.rawRead && inProcess.rawInsert && imports.raw
-      ? { rows: rawRows, read: inProcess.rawRead, importBatch: imports.raw, singleInsert: inProcess.rawInsert }
+      ? { rows: rawRows, read: inProcess.rawRead, importBatch: imports.raw, singleInsert: inProcess.rawInsert, sameRows: imports.sameRows }
       : undefined;
   return {
     workload,

@@ -115,6 +115,16 @@ export function buildReport(sq: ChartroomSuiteResult, raw: RawSqliteResult, mem:
       measured: sq.importBatch.perSec, target: MIN_PER_S(10_000), raw: rate(raw.importBatch.perSec), costVsRaw: raw.importBatch.perSec / sq.importBatch.perSec,
       postgres: rate(pgr?.importBatch.perSec), memory: undefined,
     }),
+    ...(raw.sameRows
+      ? [
+          row({
+            section: 'Store',
+            figure: `  same, raw: every row Chartroom writes (${raw.sameRows.indexRowsPerResource.toFixed(1)} index rows/res)`,
+            chartroom: rate(sq.importBatch.perSec) as string, measured: undefined, target: undefined,
+            raw: rate(raw.sameRows.perSec), costVsRaw: raw.sameRows.perSec / sq.importBatch.perSec, postgres: undefined, memory: undefined,
+          }),
+        ]
+      : []),
     row({
       section: 'Store', figure: 'read by id, p50 / p99 ms', chartroom: lat(sq.inProcess.read) as string, measured: undefined, target: undefined,
       raw: lat(raw.read), costVsRaw: sq.inProcess.read.p50 / raw.read.p50, postgres: lat(pgr?.inProcess.read), memory: lat(mem?.read),
