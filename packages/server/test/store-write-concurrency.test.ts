@@ -150,7 +150,8 @@ for (const kind of STORE_KINDS) {
           await gate;
           return v;
         });
-        await written; // the row is written inside the open transaction
+        // The row is written inside the open transaction (a writer that fails instead ends the test, not hangs it).
+        await Promise.race([written, writer]);
         let readDone = false;
         const read = store.repo.readCurrent('Patient', 'pending').then((v) => {
           readDone = true;
