@@ -74,7 +74,7 @@ const INDEX_KINDS = Object.keys(INDEX_TABLES) as IndexKind[];
 /**
  * Multi-row index inserts of up to this many rows (one write's worth) are compiled once per
  * row count; a bulk import's full chunks share one more shape per table, and its last,
- * odd-sized chunk is compiled for that one use.
+ * odd-sized chunk runs as statements of these sizes.
  */
 const CACHED_ROW_COUNTS = 64;
 
@@ -235,17 +235,22 @@ export class WriteStatements {
           params.push(item.rk, item.type);
           for (const f of fields) params.push(row[f]);
           if (++count === perStatement) {
-            await db.executeQuery(CompiledQuery.raw(this.insertIndexText(kind, count, true), params));
+            await db.executeQuery(CompiledQuery.raw(this.insertIndexText(kind, count), params));
             params = [];
             count = 0;
           }
         }
       }
-      if (count > 0) await db.executeQuery(CompiledQuery.raw(this.insertIndexText(kind, count, count <= CACHED_ROW_COUNTS), params));
+      // The rest in statements of at most CACHED_ROW_COUNTS rows, each compiled once per
+      // size: compiling a statement of an odd size for one use cost more than running it.
+      for (let from = 0; from < count; from += CACHED_ROW_COUNTS) {
+        const rows = Math.min(CACHED_ROW_COUNTS, count - from);
+        await db.executeQuery(CompiledQuery.raw(this.insertIndexText(kind, rows), params.slice(from * width, (from + rows) * width)));
+      }
     }
   }
 
-  private insertIndexText(kind: IndexKind, rows: number, cache: boolean): string {
+  private insertIndexText(kind: IndexKind, rows: number): string {
     const table = INDEX_TABLES[kind];
     const key = `${table}:${rows}`;
     const cached = this.insertIndexSql.get(key);
@@ -255,7 +260,7 @@ export class WriteStatements {
     const values = Array.from({ length: rows }, (_, r) => Object.fromEntries(columns.map((c, i) => [c, s[r * columns.length + i]])));
     // The sentinel rows have exactly the table's columns (INDEX_COLUMNS mirrors schema.ts).
     const text = template(this.db.insertInto(table).values(values as never), s);
-    if (cache) this.insertIndexSql.set(key, text);
+    this.insertIndexSql.set(key, text);
     return text;
   }
 }
