@@ -365,49 +365,37 @@ export class FhirRepository {
     });
     // Change log first: each write gets its sequence number.
     const seqOf = new Map<string, number>();
-    for (const part of chunk(writes, 4000)) {
-      const rows = await db
-        .insertInto('changes')
-        .values(part.map((w) => ({ type: w.type, id: w.id, rev: w.rev, deleted: 0 })))
-        .returning(['seq', 'type', 'id'])
-        .execute();
-      for (const r of rows) seqOf.set(`${r.type}/${r.id}`, r.seq);
+    for (const r of await this.statements.insertChanges(db, writes.map((w) => ({ type: w.type, id: w.id, rev: w.rev, deleted: 0 })))) {
+      seqOf.set(`${r.type}/${r.id}`, r.seq);
     }
     const seqFor = (w: { type: string; id: string }): number => seqOf.get(`${w.type}/${w.id}`) ?? 0;
     // Resources rows: insert the new ones (getting their keys), update the existing ones.
     const fresh = writes.filter((w) => !w.cur);
-    for (const part of chunk(fresh, 2000)) {
-      const inserted = await db
-        .insertInto('resources')
-        .values(part.map((w) => ({ type: w.type, id: w.id, rev: w.rev, deleted: 0, last_updated: now, seq: seqFor(w), content: w.json })))
-        .returning(['rk', 'type', 'id'])
-        .execute();
-      const rkOf = new Map(inserted.map((r) => [`${r.type}/${r.id}`, r.rk]));
-      for (const w of part) w.rk = rkOf.get(`${w.type}/${w.id}`) ?? 0;
-    }
+    const inserted = await this.statements.insertResources(
+      db,
+      fresh.map((w) => ({ type: w.type, id: w.id, rev: w.rev, deleted: 0, last_updated: now, seq: seqFor(w), content: w.json })),
+    );
+    const rkOf = new Map(inserted.map((r) => [`${r.type}/${r.id}`, r.rk]));
+    for (const w of fresh) w.rk = rkOf.get(`${w.type}/${w.id}`) ?? 0;
     for (const w of writes) {
       if (!w.cur) continue;
       const values = { type: w.type, id: w.id, rev: w.rev, parentRev: w.parent ?? null, generation: generationOf(w.rev), deleted: 0, lastUpdated: now, content: w.json };
       await this.statements.replaceCurrent(db, w.rk, values, seqFor(w));
     }
-    for (const part of chunk(writes, 2000)) {
-      await db
-        .insertInto('revisions')
-        .values(
-          part.map((w) => ({
-            rk: w.rk,
-            rev: w.rev,
-            parent_rev: w.parent ?? null,
-            generation: generationOf(w.rev),
-            deleted: 0,
-            leaf: 1,
-            last_updated: now,
-            seq: seqFor(w),
-            content: w.json,
-          })),
-        )
-        .execute();
-    }
+    await this.statements.insertRevisions(
+      db,
+      writes.map((w) => ({
+        rk: w.rk,
+        rev: w.rev,
+        parent_rev: w.parent ?? null,
+        generation: generationOf(w.rev),
+        deleted: 0,
+        leaf: 1,
+        last_updated: now,
+        seq: seqFor(w),
+        content: w.json,
+      })),
+    );
     await this.statements.insertIndexRows(db, writes.map((w) => ({ rk: w.rk, type: w.type, rows: w.rows })));
     return writes.map((w) => ({ type: w.type, id: w.id, rev: w.rev, deleted: false, lastUpdated: now, json: w.json }));
   }

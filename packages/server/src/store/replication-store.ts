@@ -323,51 +323,36 @@ export class ReplicationStore {
   private async insertNew(db: TreeDb, docs: readonly SyncDoc[]): Promise<number> {
     if (docs.length === 0) return 0;
     const revs = docs.flatMap((d) => d.revisions.map((r, i) => ({ doc: d, r, last: i === d.revisions.length - 1 })));
+    const statements = writeStatementsFor(this.store.dialect);
     const seqOf = new Map<string, number>();
-    for (const part of chunk(revs, 4000)) {
-      const rows = await db
-        .insertInto('changes')
-        .values(part.map((x) => ({ type: x.doc.type, id: x.doc.id, rev: x.r.rev, deleted: x.r.deleted ? 1 : 0 })))
-        .returning(['seq', 'type', 'id', 'rev'])
-        .execute();
-      for (const row of rows) seqOf.set(`${row.type}/${row.id}/${row.rev}`, Number(row.seq));
-    }
+    const changes = await statements.insertChanges(db, revs.map((x) => ({ type: x.doc.type, id: x.doc.id, rev: x.r.rev, deleted: x.r.deleted ? 1 : 0 })));
+    for (const row of changes) seqOf.set(`${row.type}/${row.id}/${row.rev}`, row.seq);
     const seq = (d: SyncDoc, r: SyncRevision): number => seqOf.get(`${d.type}/${d.id}/${r.rev}`) ?? 0;
-    const rkOf = new Map<SyncDoc, number>();
-    for (const part of chunk(docs, 2000)) {
-      const rows = await db
-        .insertInto('resources')
-        .values(
-          part.map((d) => {
-            const w = d.revisions[d.revisions.length - 1] as SyncRevision;
-            return { type: d.type, id: d.id, rev: w.rev, deleted: w.deleted ? 1 : 0, last_updated: w.lastUpdated, seq: seq(d, w), content: w.content };
-          }),
-        )
-        .returning(['rk', 'type', 'id'])
-        .execute();
-      const byKey = new Map(rows.map((r) => [`${r.type}/${r.id}`, Number(r.rk)]));
-      for (const d of part) rkOf.set(d, byKey.get(`${d.type}/${d.id}`) ?? 0);
-    }
-    for (const part of chunk(revs, 2000)) {
-      await db
-        .insertInto('revisions')
-        .values(
-          part.map((x) => ({
-            rk: rkOf.get(x.doc) ?? 0,
-            rev: x.r.rev,
-            parent_rev: x.r.parentRev,
-            generation: generationOf(x.r.rev),
-            deleted: x.r.deleted ? 1 : 0,
-            leaf: x.last ? 1 : 0,
-            last_updated: x.r.lastUpdated,
-            seq: seq(x.doc, x.r),
-            content: x.r.content,
-          })),
-        )
-        .execute();
-    }
+    const inserted = await statements.insertResources(
+      db,
+      docs.map((d) => {
+        const w = d.revisions[d.revisions.length - 1] as SyncRevision;
+        return { type: d.type, id: d.id, rev: w.rev, deleted: w.deleted ? 1 : 0, last_updated: w.lastUpdated, seq: seq(d, w), content: w.content };
+      }),
+    );
+    const byKey = new Map(inserted.map((r) => [`${r.type}/${r.id}`, r.rk]));
+    const rkOf = new Map<SyncDoc, number>(docs.map((d) => [d, byKey.get(`${d.type}/${d.id}`) ?? 0]));
+    await statements.insertRevisions(
+      db,
+      revs.map((x) => ({
+        rk: rkOf.get(x.doc) ?? 0,
+        rev: x.r.rev,
+        parent_rev: x.r.parentRev,
+        generation: generationOf(x.r.rev),
+        deleted: x.r.deleted ? 1 : 0,
+        leaf: x.last ? 1 : 0,
+        last_updated: x.r.lastUpdated,
+        seq: seq(x.doc, x.r),
+        content: x.r.content,
+      })),
+    );
     const live = docs.filter((d) => !d.revisions[d.revisions.length - 1]?.deleted);
-    await writeStatementsFor(this.store.dialect).insertIndexRows(
+    await statements.insertIndexRows(
       db,
       live.map((d) => ({ rk: rkOf.get(d) ?? 0, type: d.type, rows: extractIndexRows(JSON.parse((d.revisions[d.revisions.length - 1] as SyncRevision).content) as Resource) })),
     );

@@ -71,6 +71,47 @@ const INDEX_COLUMNS: { readonly [K in IndexKind]: ColumnMap<K> } = {
 
 const INDEX_KINDS = Object.keys(INDEX_TABLES) as IndexKind[];
 
+/** A change log row of a bulk write. */
+export interface ChangeRow {
+  type: string;
+  id: string;
+  rev: string;
+  deleted: number;
+}
+/** A resources row of a bulk write. */
+export interface ResourceRow {
+  type: string;
+  id: string;
+  rev: string;
+  deleted: number;
+  last_updated: number;
+  seq: number;
+  content: string;
+}
+/** A revisions row of a bulk write. */
+export interface RevisionRow {
+  rk: number;
+  rev: string;
+  parent_rev: string | null;
+  generation: number;
+  deleted: number;
+  leaf: number;
+  last_updated: number;
+  seq: number;
+  content: string;
+}
+
+/** Columns written and read back by the bulk inserts of imports and replicated batches. */
+const BULK = {
+  changes: { columns: ['type', 'id', 'rev', 'deleted'], returning: ['seq', 'type', 'id', 'rev'] },
+  resources: { columns: ['type', 'id', 'rev', 'deleted', 'last_updated', 'seq', 'content'], returning: ['rk', 'type', 'id'] },
+  revisions: { columns: ['rk', 'rev', 'parent_rev', 'generation', 'deleted', 'leaf', 'last_updated', 'seq', 'content'], returning: [] },
+} as const satisfies Record<string, { columns: readonly string[]; returning: readonly string[] }>;
+type BulkTable = keyof typeof BULK;
+
+/** Rows per bulk statement: each row count up to this is compiled once (a batch's tail too). */
+const BULK_ROWS = 100;
+
 /**
  * Multi-row index inserts of up to this many rows (one write's worth) are compiled once per
  * row count; a bulk import's full chunks share one more shape per table, and its last,
@@ -104,6 +145,8 @@ export class WriteStatements {
   private readonly deleteIndexSql: ReadonlyMap<IndexTable, string>;
   /** Multi-row index inserts by `table:rows`, compiled on first use. */
   private readonly insertIndexSql = new Map<string, string>();
+  /** Bulk inserts of changes, resources and revisions by `table:rows`, compiled on first use. */
+  private readonly bulkSql = new Map<string, string>();
 
   constructor(
     private readonly dialect: StoreDialect,
@@ -215,6 +258,51 @@ export class WriteStatements {
     await db.executeQuery(
       CompiledQuery.raw(this.insertRevisionSql, [rk, v.rev, v.parentRev, v.generation, v.deleted, 1, v.lastUpdated, seq, v.content]),
     );
+  }
+
+  /** Inserts change log rows; answers each row's sequence number (in no particular order). */
+  async insertChanges(db: QueryRunner, rows: readonly ChangeRow[]): Promise<{ seq: number; type: string; id: string; rev: string }[]> {
+    const out = await this.bulk(db, 'changes', rows as unknown as readonly Record<string, unknown>[]);
+    return out.map((r) => ({ seq: Number(r.seq), type: String(r.type), id: String(r.id), rev: String(r.rev) }));
+  }
+
+  /** Inserts resources rows; answers each row's key (in no particular order). */
+  async insertResources(db: QueryRunner, rows: readonly ResourceRow[]): Promise<{ rk: number; type: string; id: string }[]> {
+    const out = await this.bulk(db, 'resources', rows as unknown as readonly Record<string, unknown>[]);
+    return out.map((r) => ({ rk: Number(r.rk), type: String(r.type), id: String(r.id) }));
+  }
+
+  /** Inserts revisions rows. */
+  async insertRevisions(db: QueryRunner, rows: readonly RevisionRow[]): Promise<void> {
+    await this.bulk(db, 'revisions', rows as unknown as readonly Record<string, unknown>[]);
+  }
+
+  /** Inserts `rows` into `table` in statements of up to BULK_ROWS rows, each compiled once. */
+  private async bulk(db: QueryRunner, table: BulkTable, rows: readonly Record<string, unknown>[]): Promise<Record<string, unknown>[]> {
+    const { columns } = BULK[table];
+    const out: Record<string, unknown>[] = [];
+    for (let from = 0; from < rows.length; from += BULK_ROWS) {
+      const part = rows.slice(from, from + BULK_ROWS);
+      const params: unknown[] = [];
+      for (const row of part) for (const c of columns) params.push(row[c]);
+      const res = await db.executeQuery(CompiledQuery.raw(this.bulkText(table, part.length), params) as CompiledQuery<Record<string, unknown>>);
+      for (const r of res.rows) out.push(r);
+    }
+    return out;
+  }
+
+  private bulkText(table: BulkTable, rows: number): string {
+    const key = `${table}:${rows}`;
+    const cached = this.bulkSql.get(key);
+    if (cached) return cached;
+    const { columns, returning } = BULK[table];
+    const s = sentinels(rows * columns.length);
+    const values = Array.from({ length: rows }, (_, r) => Object.fromEntries(columns.map((c, i) => [c, s[r * columns.length + i]])));
+    const insert = this.db.insertInto(table).values(values as never);
+    // The sentinel rows have exactly the columns of BULK, which mirror schema.ts.
+    const text = template(returning.length > 0 ? insert.returning(returning as never) : insert, s);
+    this.bulkSql.set(key, text);
+    return text;
   }
 
   /** Removes every index row of resource `rk`. */
