@@ -91,7 +91,9 @@ for (const kind of STORE_KINDS) {
     });
 
     test('a failing write next to good ones is undone alone and gets its own error', async () => {
-      await withStore(kind.open, async (store) => {
+      // All fourteen writes below are queued in one turn; a batch window far longer than they
+      // can take keeps them in one group on a loaded machine too (the default closes it at 50 ms).
+      await withStore(() => kind.open({ groupCommit: { maxBatchMs: 60_000 } }), async (store) => {
         const existing = await store.repo.create(patient('Keep'), { id: 'keep' });
         const { events, stop } = recordCommits(store);
         class DoomedError extends Error {}

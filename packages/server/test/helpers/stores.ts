@@ -8,8 +8,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { openStore } from '../../src/store/open-store.js';
-import type { Store } from '../../src/store/open-store.js';
-import type { RepositoryOptions } from '../../src/store/fhir-repository.js';
+import type { Store, StoreOptions } from '../../src/store/open-store.js';
 
 export interface TestStore extends Store {
   /** Closes the store and removes its files or database. */
@@ -25,7 +24,7 @@ export const TEST_PG = process.env.CHARTROOM_TEST_PG || undefined;
 export const PG_SKIP = TEST_PG ? false : 'PostgreSQL tests skipped: set CHARTROOM_TEST_PG=postgres://postgres@127.0.0.1:5432/postgres to run them';
 
 /** A new encrypted SQLite store in its own temporary directory. */
-export async function sqliteTestStore(options: RepositoryOptions = {}): Promise<TestStore> {
+export async function sqliteTestStore(options: StoreOptions = {}): Promise<TestStore> {
   const dir = mkdtempSync(join(tmpdir(), 'chartroom-test-'));
   const store = await openStore({ kind: 'sqlite', file: join(dir, 'chartroom.db'), keyHex: randomBytes(32).toString('hex') }, options);
   return {
@@ -38,7 +37,7 @@ export async function sqliteTestStore(options: RepositoryOptions = {}): Promise<
 }
 
 /** A new PostgreSQL store in a throwaway database created on the CHARTROOM_TEST_PG server. */
-export async function postgresTestStore(options: RepositoryOptions = {}): Promise<TestStore> {
+export async function postgresTestStore(options: StoreOptions = {}): Promise<TestStore> {
   if (!TEST_PG) throw new Error('CHARTROOM_TEST_PG is not set');
   const name = `chartroom_test_${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: TEST_PG });
@@ -62,7 +61,7 @@ export async function postgresTestStore(options: RepositoryOptions = {}): Promis
 }
 
 /** The store kinds to run a conformance suite against, with a skip reason where unavailable. */
-export const STORE_KINDS: { name: string; open: (o?: RepositoryOptions) => Promise<TestStore>; skip: string | false }[] = [
+export const STORE_KINDS: { name: string; open: (o?: StoreOptions) => Promise<TestStore>; skip: string | false }[] = [
   { name: 'sqlite', open: sqliteTestStore, skip: false },
   { name: 'postgres', open: postgresTestStore, skip: PG_SKIP },
 ];
