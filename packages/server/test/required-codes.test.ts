@@ -83,3 +83,13 @@ test('every resource of the 50 Synthea patients has its bound codes in their val
   }
   assert.ok(resources > 10_000, `read ${resources} resources`);
 });
+
+test('a message names the allowed codes, the first twenty of a long list', () => {
+  const long = requiredCodeIssues({ resourceType: 'Communication', status: 'completed', payload: [{ contentString: 'x' }], priority: 'soon' } as unknown as Resource);
+  assert.match(long[0]?.details?.text ?? '', /^"soon" is not a code of the required value set \(one of: routine, urgent, asap, stat\)$/);
+  const types = requiredCodeElements().get('SearchParameter.base');
+  assert.ok(types && types.size > 20, 'resource types are a long list');
+  const issues = requiredCodeIssues({ resourceType: 'SearchParameter', base: ['Patient', 'Starship'] } as unknown as Resource);
+  assert.deepEqual(issues.map((i) => i.expression?.[0]), ['SearchParameter.base[1]']);
+  assert.match(issues[0]?.details?.text ?? '', new RegExp(`^"Starship" is not a code of the required value set \\(one of: ([^,]+, ){19}[^,]+, … ${types.size - 20} more\\)$`));
+});

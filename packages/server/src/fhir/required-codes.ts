@@ -26,6 +26,9 @@ type Table = ReadonlyMap<string, Step>;
 
 let tables: ReadonlyMap<string, Table> | undefined;
 
+/** A message names up to this many of the allowed codes. */
+const LISTED_CODES = 20;
+
 /** Expands value sets whose codes can be listed: whole code systems, explicit codes, other such value sets. */
 class ValueSetCodes {
   private readonly valueSets = new Map<string, ValueSet>();
@@ -133,7 +136,7 @@ function compile(profiles: readonly Bundle[], valueSets: ReadonlyMap<string, Rea
         const vs = el.binding?.strength === 'required' && types.length === 1 && types[0]?.code === 'code' ? el.binding.valueSet : undefined;
         const allowed = vs ? valueSets.get(vs.split('|')[0] as string) : undefined;
         if (allowed) {
-          steps.set(name, { kind: 'codes', allowed, list: [...allowed].join(', ') });
+          steps.set(name, { kind: 'codes', allowed, list: codeList(allowed) });
           continue;
         }
         const choice = name.endsWith('[x]');
@@ -170,6 +173,12 @@ function compile(profiles: readonly Bundle[], valueSets: ReadonlyMap<string, Rea
     out.set(name, steps);
   }
   return out;
+}
+
+/** The codes for a message: all of a short list, the first ones of a long one. */
+function codeList(codes: ReadonlySet<string>): string {
+  const all = [...codes];
+  return all.length <= LISTED_CODES ? all.join(', ') : `${all.slice(0, LISTED_CODES).join(', ')}, … ${all.length - LISTED_CODES} more`;
 }
 
 /** Every checked element with its allowed codes, by table and JSON property: `Patient.contact.gender` (for tests). */
