@@ -11,7 +11,7 @@ import type { Kysely } from 'kysely';
 import type { IndexRows } from '@chartroom/core';
 import type { StoreDialect } from './dialect.js';
 import { INDEX_TABLES } from './schema.js';
-import type { ChartDatabase } from './schema.js';
+import type { ChangesTable, ChartDatabase, ResourcesTable, RevisionsTable } from './schema.js';
 
 /** Anything that runs a compiled query: the database, a transaction, a savepoint. */
 export interface QueryRunner {
@@ -71,35 +71,12 @@ const INDEX_COLUMNS: { readonly [K in IndexKind]: ColumnMap<K> } = {
 
 const INDEX_KINDS = Object.keys(INDEX_TABLES) as IndexKind[];
 
-/** A change log row of a bulk write. */
-export interface ChangeRow {
-  type: string;
-  id: string;
-  rev: string;
-  deleted: number;
-}
-/** A resources row of a bulk write. */
-export interface ResourceRow {
-  type: string;
-  id: string;
-  rev: string;
-  deleted: number;
-  last_updated: number;
-  seq: number;
-  content: string;
-}
+/** A change log row of a bulk write (its sequence number is assigned). */
+export type ChangeRow = Omit<ChangesTable, 'seq'>;
+/** A resources row of a bulk write (its key is assigned; a new resource is not in conflict). */
+export type ResourceRow = Omit<ResourcesTable, 'rk' | 'conflicts'>;
 /** A revisions row of a bulk write. */
-export interface RevisionRow {
-  rk: number;
-  rev: string;
-  parent_rev: string | null;
-  generation: number;
-  deleted: number;
-  leaf: number;
-  last_updated: number;
-  seq: number;
-  content: string;
-}
+export type RevisionRow = RevisionsTable;
 
 /** Columns written and read back by the bulk inserts of imports and replicated batches. */
 const BULK = {
