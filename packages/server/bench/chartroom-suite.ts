@@ -152,7 +152,7 @@ async function importFigures(
         if (sameRows) {
           const rows = await SameRowsFloor.rowsAfter(store, before);
           if (rows.length !== batch.length) throw new Error(`same-rows floor: ${rows.length} resources written for a batch of ${batch.length}`);
-          indexRows += SameRowsFloor.indexRowsPer(rows) * rows.length;
+          indexRows += SameRowsFloor.indexRowCount(rows);
           sameRowsMs += sameRows.replay(rows, IMPORT_BATCH_SIZE);
         }
       } else if (floor) {

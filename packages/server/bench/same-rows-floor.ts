@@ -119,9 +119,9 @@ export class SameRowsFloor {
     return performance.now() - t0;
   }
 
-  /** Index rows per resource in `rows` (for the report). */
-  static indexRowsPer(rows: ResourceRows[]): number {
-    return rows.length === 0 ? 0 : rows.reduce((n, r) => n + r.index.length, 0) / rows.length;
+  /** Index rows in `rows` (for the report). */
+  static indexRowCount(rows: ResourceRows[]): number {
+    return rows.reduce((n, r) => n + r.index.length, 0);
   }
 
   /** Closes and deletes the copy. */
